@@ -1,0 +1,39 @@
+# Atoll build, test and benchmark entry points.
+GO      ?= go
+BIN     := bin
+PKGS    := ./...
+BENCH   ?= .
+BENCHTIME ?= 1x
+
+.PHONY: all build test lint fmt-check vet unit bench devnet clean
+
+all: build
+
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/atoll ./cmd/atoll
+
+# The test command of the README: formatting, vet, then every test with the race detector.
+test: lint unit
+
+lint: fmt-check vet
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+unit: build
+	$(GO) test -race -timeout 20m $(PKGS)
+
+# Benchmarks print their figures (ops/s as custom metrics); see README.md "Benchmarks".
+bench:
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -timeout 60m $(PKGS)
+
+devnet: build
+	$(BIN)/atoll devnet
+
+clean:
+	rm -rf $(BIN)
