@@ -7,6 +7,9 @@ func newDebugCommand(s Streams) *cobra.Command {
 		Use:   "debug",
 		Short: "Debugging aids for operators and developers",
 	}
-	cmd.AddCommand(newDebugMKVSCommand(s))
+	cmd.AddCommand(
+		newDebugMKVSCommand(s),
+		newDebugSandboxCommand(s),
+	)
 	return cmd
 }
