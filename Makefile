@@ -26,7 +26,7 @@ vet:
 	$(GO) vet $(PKGS)
 
 unit: build
-	$(GO) test -race -timeout 20m $(PKGS)
+	$(GO) test -race -count=1 -timeout 25m $(PKGS)
 
 # Benchmarks print their figures (ops/s as custom metrics); see README.md "Benchmarks".
 bench:
