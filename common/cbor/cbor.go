@@ -34,6 +34,9 @@ var (
 	// ErrNonCanonical is returned by UnmarshalCanonical for input that decodes but is not in
 	// canonical form.
 	ErrNonCanonical = errors.New("cbor: input is not canonically encoded")
+	// ErrNotByteString is returned by ByteString for anything but one definite-length byte
+	// string.
+	ErrNotByteString = errors.New("cbor: not a byte string")
 )
 
 // RawMessage is an encoded CBOR value, kept as is.
@@ -91,10 +94,8 @@ func Marshal(v any) []byte {
 // MarshalTo appends the canonical encoding of v to buf (reusing its capacity) and returns the
 // extended slice.
 func MarshalTo(buf []byte, v any) []byte {
-	var w bytes.Buffer
-	w.Grow(len(buf) + 64)
-	w.Write(buf)
-	if err := frozen.enc.NewEncoder(&w).Encode(v); err != nil {
+	w := bytes.NewBuffer(buf)
+	if err := frozen.enc.NewEncoder(w).Encode(v); err != nil {
 		panic(fmt.Sprintf("cbor: cannot encode %T: %v", v, err))
 	}
 	return w.Bytes()
@@ -143,4 +144,49 @@ func Valid(data []byte) error {
 		return fmt.Errorf("%w: %d bytes", ErrTooLarge, len(data))
 	}
 	return frozen.strict.Wellformed(data)
+}
+
+// ByteString returns the content of data, which must be exactly one definite-length CBOR byte
+// string; the result aliases data. Fixed-size types (hashes, keys, namespaces, quantities)
+// call it from their UnmarshalCBOR method: the decoder would otherwise also fill a Go byte
+// array from a CBOR array of integers, and leave it untouched for null or undefined.
+func ByteString(data []byte) ([]byte, error) {
+	if len(data) == 0 || data[0]>>5 != 2 {
+		return nil, fmt.Errorf("%w: %s", ErrNotByteString, describeHead(data))
+	}
+	var n uint64
+	off := 1
+	switch ai := data[0] & 0x1f; {
+	case ai < 24:
+		n = uint64(ai)
+	case ai <= 27:
+		width := 1 << (ai - 24)
+		if len(data) < 1+width {
+			return nil, fmt.Errorf("%w: truncated length", ErrNotByteString)
+		}
+		for _, b := range data[1 : 1+width] {
+			n = n<<8 | uint64(b)
+		}
+		off += width
+	default:
+		return nil, fmt.Errorf("%w: indefinite or reserved length", ErrNotByteString)
+	}
+	if rest := uint64(len(data) - off); rest != n {
+		return nil, fmt.Errorf("%w: length %d, %d bytes follow", ErrNotByteString, n, rest)
+	}
+	return data[off:], nil
+}
+
+func describeHead(data []byte) string {
+	if len(data) == 0 {
+		return "no data"
+	}
+	switch data[0] {
+	case 0xf6:
+		return "null"
+	case 0xf7:
+		return "undefined"
+	}
+	return [...]string{"unsigned integer", "negative integer", "byte string", "text string",
+		"array", "map", "tag", "simple value or float"}[data[0]>>5]
 }

@@ -82,6 +82,16 @@ func (h *Hash) UnmarshalBinary(data []byte) error {
 	return nil
 }
 
+// UnmarshalCBOR accepts only a CBOR byte string of exactly Size bytes (not an array of
+// integers, null or undefined, which the decoder would otherwise take for a byte array).
+func (h *Hash) UnmarshalCBOR(data []byte) error {
+	b, err := cbor.ByteString(data)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	return h.UnmarshalBinary(b)
+}
+
 // FromHex parses a hex form of a hash.
 func FromHex(s string) (Hash, error) {
 	var h Hash

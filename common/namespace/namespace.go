@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+
+	"github.com/atoll-project/atoll/common/cbor"
 )
 
 // Size is the length of a Namespace in bytes.
@@ -48,6 +50,16 @@ func (n *Namespace) UnmarshalBinary(data []byte) error {
 	}
 	copy(n[:], data)
 	return nil
+}
+
+// UnmarshalCBOR accepts only a CBOR byte string of exactly Size bytes (not an array of
+// integers, null or undefined, which the decoder would otherwise take for a byte array).
+func (n *Namespace) UnmarshalCBOR(data []byte) error {
+	b, err := cbor.ByteString(data)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	return n.UnmarshalBinary(b)
 }
 
 // FromHex parses the hex form of a namespace.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/atoll-project/atoll/common/cbor"
 	"github.com/atoll-project/atoll/common/hash"
 	"github.com/atoll-project/atoll/common/namespace"
 )
@@ -89,4 +90,14 @@ func (a *Address) UnmarshalBinary(data []byte) error {
 	}
 	copy(a[:], data)
 	return nil
+}
+
+// UnmarshalCBOR accepts only a byte string of exactly AddressSize bytes with a known kind (the
+// decoder would otherwise also fill the array from a CBOR array of integers, or skip null).
+func (a *Address) UnmarshalCBOR(data []byte) error {
+	b, err := cbor.ByteString(data)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformedAddress, err)
+	}
+	return a.UnmarshalBinary(b)
 }
