@@ -37,6 +37,8 @@ func NewRootCommand(s Streams) *cobra.Command {
 	root.SetErr(s.Err)
 	root.AddCommand(
 		newDevnetCommand(s),
+		newNodeCommand(s),
+		newKeysCommand(s),
 		newDebugCommand(s),
 	)
 	return root
