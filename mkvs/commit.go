@@ -1,0 +1,196 @@
+package mkvs
+
+import (
+	"context"
+	"crypto/sha512"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/atoll-project/atoll/common/hash"
+	"github.com/atoll-project/atoll/common/namespace"
+	"github.com/atoll-project/atoll/mkvs/node"
+	"github.com/atoll-project/atoll/mkvs/writelog"
+)
+
+// change records a key touched since the last commit: its state then and now.
+type change struct {
+	origExists bool
+	orig       []byte
+	exists     bool
+	value      []byte
+}
+
+func (t *Tree) noteChange(key []byte, res opResult, exists bool, value []byte) {
+	c := t.changes[string(key)]
+	if c == nil {
+		c = &change{origExists: res.existed, orig: res.old}
+		t.changes[string(key)] = c
+	}
+	c.exists, c.value = exists, value
+}
+
+// writeLog returns the net changes since the last commit, sorted by key.
+func (t *Tree) writeLog() writelog.WriteLog {
+	keys := make([]string, 0, len(t.changes))
+	for k, c := range t.changes {
+		if c.exists != c.origExists || (c.exists && string(c.value) != string(c.orig)) {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, strings.Compare)
+	wl := make(writelog.WriteLog, 0, len(keys))
+	for _, k := range keys {
+		c := t.changes[k]
+		e := writelog.LogEntry{Key: []byte(k)}
+		if c.exists {
+			e.Value = c.value
+		}
+		wl = append(wl, e)
+	}
+	return wl
+}
+
+// Commit hashes the changes since the last commit into a new root of namespace ns at version
+// and returns the net write log, the new root and the batch of new nodes for the node DB; the
+// tree then continues from the new root. New nodes get Version = version and come children
+// before parents; leaves in leaf slots are stored inside their parent and not listed. The batch
+// lists no nodes when the root node is unchanged (a commit with no changes returns the same root
+// hash, at the new version) or the tree is now empty; otherwise its last node is the new root
+// node. The write log holds the net changes since the last commit, sorted by key: a key
+// inserted and removed again leaves no entry, a removal has a nil value.
+//
+// The write log and the batch share memory with the tree and must not be modified. For a tree
+// opened with NewWithRoot the batch must be persisted to its reader before the tree is used
+// again (see NewWithRoot).
+func (t *Tree) Commit(ctx context.Context, ns namespace.Namespace, version uint64) (writelog.WriteLog, node.Root, *node.Batch, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.ready(); err != nil {
+		return nil, node.Root{}, nil, err
+	}
+	src := t.root
+	if t.src != nil || !src.Namespace.IsZero() {
+		if src.Namespace != ns {
+			return nil, node.Root{}, nil, fmt.Errorf("%w: %s, tree has %s", ErrNamespaceMismatch, ns, src.Namespace)
+		}
+	} else {
+		src.Namespace = ns
+	}
+	if version < src.Version {
+		return nil, node.Root{}, nil, fmt.Errorf("%w: %d < %d", ErrVersionRegression, version, src.Version)
+	}
+	if r := t.rootPtr; r != nil && r.Clean && r.Hash != src.Hash {
+		// An existing node became the root (a removal collapsed the old one): the batch carries
+		// it anew so that the node DB finds the root node at the new version.
+		n, err := t.deref(ctx, r, loadHint{})
+		if err != nil {
+			return nil, node.Root{}, nil, err
+		}
+		t.cache.remove(r)
+		t.setRoot(&node.Pointer{Node: dirtyCopy(n)})
+	}
+	batch := &node.Batch{Src: src, WriteLog: t.writeLog()}
+	_, persisted := t.src.(*readerSource)
+	persisted = persisted && t.cache.enabled()
+	c := committer{h: &t.hasher, version: version, trackPtrs: persisted}
+	// A random insert dirties about a dozen nodes of a large tree.
+	c.nodes = make([]node.Node, 0, 12*len(t.changes)+4)
+	c.commit(t.rootPtr, false)
+	if persisted {
+		// Committed nodes can be loaded again once the caller persists the batch.
+		for _, n := range c.ptrs {
+			t.cache.add(n)
+		}
+		t.pinRoot()
+		t.cache.evict()
+	}
+	batch.Nodes = c.nodes
+	batch.Root = node.Root{Namespace: ns, Version: version, Type: t.opts.rootType, Hash: node.HashOf(t.rootPtr)}
+	t.root = batch.Root
+	t.changes = make(map[string]*change)
+	return batch.WriteLog, batch.Root, batch, nil
+}
+
+func dirtyCopy(n node.Node) node.Node {
+	switch n := n.(type) {
+	case *node.LeafNode:
+		return &node.LeafNode{Key: n.Key, Value: n.Value}
+	case *node.InternalNode:
+		return &node.InternalNode{LabelBits: n.LabelBits, Label: n.Label, Leaf: n.Leaf, Left: n.Left, Right: n.Right}
+	}
+	panic(fmt.Sprintf("mkvs: unexpected node type %T", n))
+}
+
+// committer hashes dirty nodes bottom-up.
+type committer struct {
+	h         *hasher
+	version   uint64
+	trackPtrs bool // collect the pointers of listed nodes in ptrs
+	nodes     []node.Node
+	ptrs      []*node.Pointer
+}
+
+// commit hashes the dirty subtree at ptr; slot says ptr is a leaf slot, stored inside its
+// parent and so not listed in the batch.
+func (c *committer) commit(ptr *node.Pointer, slot bool) {
+	if ptr == nil || ptr.Clean {
+		return
+	}
+	switch n := ptr.Node.(type) {
+	case *node.LeafNode:
+		n.Hash = c.h.leaf(n)
+		n.Clean, n.Version = true, c.version
+	case *node.InternalNode:
+		c.commit(n.Leaf, true)
+		c.commit(n.Left, false)
+		c.commit(n.Right, false)
+		n.Hash = c.h.internal(n)
+		n.Clean, n.Version = true, c.version
+	default:
+		panic(fmt.Sprintf("mkvs: dirty pointer to %T", ptr.Node))
+	}
+	ptr.Hash, ptr.Version, ptr.Clean = ptr.Node.NodeHash(), c.version, true
+	if !slot {
+		c.nodes = append(c.nodes, ptr.Node)
+		if c.trackPtrs {
+			c.ptrs = append(c.ptrs, ptr)
+		}
+	}
+}
+
+// hasher computes node hashes (as node.HashLeaf and node.HashInternal do) in a reused buffer.
+type hasher struct {
+	buf []byte
+}
+
+func (h *hasher) sum(data []byte) hash.Hash {
+	return sha512.Sum512_256(data)
+}
+
+func (h *hasher) leaf(n *node.LeafNode) hash.Hash {
+	if len(n.Value) > 4096 {
+		// Avoid copying large values into the buffer.
+		return node.HashLeaf(n.Key, n.Value)
+	}
+	b := append(h.buf[:0], 0x00)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(n.Key)))
+	b = append(b, n.Key...)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(n.Value)))
+	b = append(b, n.Value...)
+	h.buf = b
+	return h.sum(b)
+}
+
+func (h *hasher) internal(n *node.InternalNode) hash.Hash {
+	b := append(h.buf[:0], 0x01)
+	b = binary.LittleEndian.AppendUint16(b, n.LabelBits)
+	b = append(b, n.Label...)
+	for _, p := range [3]*node.Pointer{n.Leaf, n.Left, n.Right} {
+		x := node.HashOf(p)
+		b = append(b, x[:]...)
+	}
+	h.buf = b
+	return h.sum(b)
+}
