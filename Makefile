@@ -5,13 +5,21 @@ PKGS    := ./...
 BENCH   ?= .
 BENCHTIME ?= 1x
 
-.PHONY: all build test lint fmt-check vet unit bench devnet clean
+.PHONY: all build runtimes test lint fmt-check vet unit bench devnet clean
 
 all: build
 
-build:
+build: runtimes
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/atoll ./cmd/atoll
+
+# The example runtime kvstore, versions 1 and 2: static, reproducible binaries and their bundles.
+runtimes:
+	@mkdir -p $(BIN)
+	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -o $(BIN)/kvstore-v1 ./runtime/examples/kvstore/cmd/kvstore-v1
+	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -o $(BIN)/kvstore-v2 ./runtime/examples/kvstore/cmd/kvstore-v2
+	$(GO) run ./runtime/examples/kvstore/mkbundle -version 1 -executable $(BIN)/kvstore-v1 -out $(BIN)/kvstore-v1.atb
+	$(GO) run ./runtime/examples/kvstore/mkbundle -version 2 -executable $(BIN)/kvstore-v2 -out $(BIN)/kvstore-v2.atb
 
 # The test command of the README: formatting, vet, then every test with the race detector.
 test: lint unit

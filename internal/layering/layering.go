@@ -23,6 +23,9 @@ type Rule struct {
 	// ExemptFiles are file base names within covered packages that the direct-import and call
 	// checks skip (for example the key files of common/signature, which touch the disk).
 	ExemptFiles map[string]bool
+	// OnlyFiles, when set, limits the direct-import and call checks to the files it accepts
+	// (for the pure rules files inside otherwise impure service packages).
+	OnlyFiles func(name string) bool
 }
 
 var engines = []string{
@@ -54,7 +57,24 @@ func Rules() []Rule {
 			ForbiddenCalls:  clockCalls,
 			ExemptFiles:     map[string]bool{"keyfile.go": true},
 		},
+		{
+			Name:            "the rules files of consensus services are pure",
+			Applies:         isService,
+			ForbiddenDirect: []string{"net", "os", "os/exec", "math/rand", "math/rand/v2", "crypto/rand"},
+			ForbiddenCalls:  clockCalls,
+			OnlyFiles:       isRulesFile,
+		},
 	}
+}
+
+// isService reports whether rel is a consensus service package (not its api).
+func isService(rel string) bool {
+	return strings.HasPrefix(rel, "consensus/") && !isAPI(rel) && strings.Count(rel, "/") == 1
+}
+
+// isRulesFile reports whether a file holds a service's pure rules (rules.go, rules_*.go).
+func isRulesFile(name string) bool {
+	return name == "rules.go" || strings.HasPrefix(name, "rules_")
 }
 
 func isAPI(rel string) bool {
@@ -70,6 +90,9 @@ var pureExact = map[string]bool{
 	"consensus/roothash/commitment":  true,
 	"consensus/scheduler/election":   true,
 	"runtime/host/protocol/messages": true,
+	"consensus/transaction":          true,
+	"consensus/genesis":              true,
+	"runtime/sdk/iotree":             true,
 }
 
 func isPure(rel string) bool {
