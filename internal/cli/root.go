@@ -39,6 +39,11 @@ func NewRootCommand(s Streams) *cobra.Command {
 		newDevnetCommand(s),
 		newNodeCommand(s),
 		newKeysCommand(s),
+		newGenesisCommand(s),
+		newEntityCommand(s),
+		newStakeCommand(s),
+		newStatusCommand(s),
+		newBenchCommand(s),
 		newDebugCommand(s),
 	)
 	return root

@@ -1,0 +1,248 @@
+package db
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/atoll-project/atoll/common/cbor"
+	"github.com/atoll-project/atoll/mkvs/node"
+)
+
+// Apply persists what a tree's Commit produced, atomically (one Pebble batch): the new nodes,
+// the root record (not finalized) and the write log from b.Src to b.Root. It does not sync:
+// Finalize does, and a crash loses only unfinalized roots.
+//
+// Applying a root the DB already holds is a no-op (it only adds the write log from a new
+// source). Apply rejects a root of another namespace (ErrNamespaceMismatch), a version that is
+// already finalized (ErrAlreadyFinalized) or pruned (ErrPruned), a non-empty source root the DB
+// does not hold (node.ErrRootNotFound), and a batch that is not a consistent commit
+// (ErrInvalidBatch: nodes of another version, a missing root node, an unsorted write log). An
+// empty root needs no nodes.
+func (d *DB) Apply(ctx context.Context, b *node.Batch) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := d.acquire(); err != nil {
+		return err
+	}
+	defer d.closeMu.RUnlock()
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+
+	if b == nil {
+		return fmt.Errorf("%w: nil batch", ErrInvalidBatch)
+	}
+	root, src := b.Root, b.Src
+	if err := d.checkRoot(root); err != nil {
+		return err
+	}
+	// The source of a tree built from empty (mkvs.New) carries no namespace or version.
+	if !src.IsEmpty() && src.Namespace != d.ns {
+		return fmt.Errorf("%w: source root %s", ErrNamespaceMismatch, src)
+	}
+	if !src.IsEmpty() && (src.Type != root.Type || src.Version > root.Version) {
+		return fmt.Errorf("%w: source root %s for root %s", ErrInvalidBatch, src, root)
+	}
+	if !b.WriteLog.IsCanonical() {
+		return fmt.Errorf("%w: write log not sorted by key or with repeated keys", ErrInvalidBatch)
+	}
+
+	if _, found, err := d.getRootRecord(root); err != nil {
+		return err
+	} else if found {
+		return d.addWriteLog(b)
+	}
+	d.stateMu.RLock()
+	versions := d.versions
+	d.stateMu.RUnlock()
+	if versions.HasFinalized && root.Version <= versions.LastFinalized {
+		return fmt.Errorf("%w: applying %s, last finalized version %d", ErrAlreadyFinalized, root, versions.LastFinalized)
+	}
+	if root.Version < versions.PrunedBelow {
+		return fmt.Errorf("%w: applying %s, earliest version %d", ErrPruned, root, versions.PrunedBelow)
+	}
+
+	rec := rootRecord{}
+	var srcRec rootRecord
+	if !src.IsEmpty() {
+		var found bool
+		var err error
+		if srcRec, found, err = d.getRootRecord(src); err != nil {
+			return err
+		} else if !found {
+			return fmt.Errorf("mkvs/db: source root: %w: %s", node.ErrRootNotFound, src)
+		}
+		rec.Src = &srcRef{Version: src.Version, Hash: src.Hash}
+	}
+	switch {
+	case root.IsEmpty():
+		if len(b.Nodes) != 0 {
+			return fmt.Errorf("%w: empty root with %d nodes", ErrInvalidBatch, len(b.Nodes))
+		}
+	case len(b.Nodes) > 0 && b.Nodes[len(b.Nodes)-1].NodeHash() == root.Hash:
+		rec.NodeVersion = root.Version
+	case root.Hash == src.Hash:
+		rec.NodeVersion = srcRec.NodeVersion
+	default:
+		return fmt.Errorf("%w: root node of %s is not the batch's last node", ErrInvalidBatch, root)
+	}
+
+	pb, keys, err := d.nodeBatch(b)
+	if err != nil {
+		return err
+	}
+	defer pb.Close()
+	if err := pb.Set(rootKey(root), cbor.Marshal(rec), nil); err != nil {
+		return fmt.Errorf("mkvs/db: %w", err)
+	}
+	if src.Hash != root.Hash {
+		if err := pb.Set(writeLogKey(src.Hash, root), encodeWriteLog(b.WriteLog), nil); err != nil {
+			return fmt.Errorf("mkvs/db: %w", err)
+		}
+	}
+	if err := pb.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("mkvs/db: applying %s: %w", root, err)
+	}
+	for _, s := range keys {
+		d.cache.put(s.key, s.stored)
+	}
+	if rec.NodeVersion == root.Version {
+		d.hints.add(idOf(root), b.Nodes)
+	}
+	return nil
+}
+
+type storedNode struct {
+	key    cacheKey
+	stored []byte
+}
+
+// nodeBatch returns a Pebble batch holding b's nodes, and the nodes' stored forms.
+func (d *DB) nodeBatch(b *node.Batch) (*pebble.Batch, []storedNode, error) {
+	root := b.Root
+	stored := make([]storedNode, 0, len(b.Nodes))
+	size := 0
+	for _, n := range b.Nodes {
+		if n == nil {
+			return nil, nil, fmt.Errorf("%w: nil node", ErrInvalidBatch)
+		}
+		var version uint64
+		var clean bool
+		switch n := n.(type) {
+		case *node.LeafNode:
+			version, clean = n.Version, n.Clean
+		case *node.InternalNode:
+			version, clean = n.Version, n.Clean
+		}
+		if version != root.Version || !clean {
+			return nil, nil, fmt.Errorf("%w: node %s (version %d, clean %t) in a commit of version %d", ErrInvalidBatch, n.NodeHash(), version, clean, root.Version)
+		}
+		raw, err := appendStored(nil, n)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: %w", ErrInvalidBatch, err)
+		}
+		stored = append(stored, storedNode{key: cacheKey{version: root.Version, typ: root.Type, hash: n.NodeHash()}, stored: raw})
+		size += nodeKeySize + len(raw) + 16
+	}
+	// Sorted keys make the memtable inserts sequential (Pebble's skiplist inserter then finds
+	// each position next to the previous one): several times cheaper than hash order.
+	order := make([]*storedNode, len(stored))
+	for i := range stored {
+		order[i] = &stored[i]
+	}
+	slices.SortFunc(order, func(a, b *storedNode) int { return bytes.Compare(a.key.hash[:], b.key.hash[:]) })
+	pb := d.pdb.NewBatchWithSize(size + 1024)
+	var key [nodeKeySize]byte
+	for _, s := range order {
+		if err := pb.Set(appendNodeKey(key[:0], s.key.version, s.key.typ, s.key.hash), s.stored, nil); err != nil {
+			pb.Close()
+			return nil, nil, fmt.Errorf("mkvs/db: %w", err)
+		}
+	}
+	return pb, stored, nil
+}
+
+// addWriteLog stores b's write log when the root is already held and the log is new.
+func (d *DB) addWriteLog(b *node.Batch) error {
+	if b.Src.Hash == b.Root.Hash {
+		return nil
+	}
+	d.stateMu.RLock()
+	finalized := d.versions.HasFinalized && b.Root.Version <= d.versions.LastFinalized
+	d.stateMu.RUnlock()
+	if finalized {
+		return nil
+	}
+	key := writeLogKey(b.Src.Hash, b.Root)
+	if _, closer, err := d.pdb.Get(key); err == nil {
+		return closer.Close()
+	} else if !errors.Is(err, pebble.ErrNotFound) {
+		return fmt.Errorf("mkvs/db: %w", err)
+	}
+	if err := d.pdb.Set(key, encodeWriteLog(b.WriteLog), pebble.NoSync); err != nil {
+		return fmt.Errorf("mkvs/db: %w", err)
+	}
+	return nil
+}
+
+// CarryForward registers the tree of root, which the DB holds, at the later version toVersion
+// and returns the new root: a root record pointing at the same root node, no node copied (the
+// round advanced without changing the tree). Carrying to a version that already holds the root
+// is a no-op. It rejects a finalized or pruned toVersion like Apply, and a root the DB does not
+// hold (node.ErrRootNotFound). An empty root can always be carried.
+func (d *DB) CarryForward(ctx context.Context, root node.Root, toVersion uint64) (node.Root, error) {
+	if err := ctx.Err(); err != nil {
+		return node.Root{}, err
+	}
+	if err := d.acquire(); err != nil {
+		return node.Root{}, err
+	}
+	defer d.closeMu.RUnlock()
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+
+	if err := d.checkRoot(root); err != nil {
+		return node.Root{}, err
+	}
+	if toVersion <= root.Version {
+		return node.Root{}, fmt.Errorf("%w: carrying %s to version %d", ErrInvalidRoot, root, toVersion)
+	}
+	dst := root
+	dst.Version = toVersion
+	if _, found, err := d.getRootRecord(dst); err != nil {
+		return node.Root{}, err
+	} else if found {
+		return dst, nil
+	}
+	d.stateMu.RLock()
+	versions := d.versions
+	d.stateMu.RUnlock()
+	if versions.HasFinalized && toVersion <= versions.LastFinalized {
+		return node.Root{}, fmt.Errorf("%w: carrying to version %d, last finalized version %d", ErrAlreadyFinalized, toVersion, versions.LastFinalized)
+	}
+	if toVersion < versions.PrunedBelow {
+		return node.Root{}, fmt.Errorf("%w: carrying to version %d", ErrPruned, toVersion)
+	}
+	rec := rootRecord{Src: &srcRef{Version: root.Version, Hash: root.Hash}}
+	if !root.IsEmpty() {
+		srcRec, found, err := d.getRootRecord(root)
+		if err != nil {
+			return node.Root{}, err
+		}
+		if !found {
+			return node.Root{}, fmt.Errorf("mkvs/db: %w: %s", node.ErrRootNotFound, root)
+		}
+		rec.NodeVersion = srcRec.NodeVersion
+	} else {
+		rec.Src = nil
+	}
+	if err := d.pdb.Set(rootKey(dst), cbor.Marshal(rec), pebble.NoSync); err != nil {
+		return node.Root{}, fmt.Errorf("mkvs/db: carrying %s forward: %w", root, err)
+	}
+	return dst, nil
+}

@@ -1,0 +1,207 @@
+package db
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/atoll-project/atoll/common/cbor"
+	"github.com/atoll-project/atoll/mkvs/node"
+)
+
+// Prune removes version, which must be the earliest retained version (ErrNotEarliest), be
+// finalized (ErrNotFinalized), not be the latest finalized version and not hold the latest
+// finalized state root (ErrPruneLatest; the flat index serves that one): its roots, its write
+// logs, and every node created at or before version that no root of the next retained version
+// reaches. Unfinalized roots derived from a root of version other than through the next
+// version would lose their nodes, so Prune refuses while one exists (ErrPruneLatest). A pruned
+// latest finalized root of another type (an IO root) is forgotten: LatestFinalizedRoot no
+// longer reports it.
+//
+// Its cost is proportional to what the next version changed, not to the size of the trees:
+// per root type, it gathers S, the pointers to nodes of version or earlier that nodes created
+// after version reference (plus the next version's root pointers when those are old), walking
+// only the new nodes; then it walks the trees of version from the top, leaving out every
+// subtree in S and deleting the rest. This is exact because a tree of a later version shares
+// with an earlier one only whole subtrees, reached through pointers from its new nodes: a
+// type's trees form one chain, and a subtree's keys fix its position in the trie.
+func (d *DB) Prune(ctx context.Context, version uint64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := d.acquire(); err != nil {
+		return err
+	}
+	defer d.closeMu.RUnlock()
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+
+	d.stateMu.RLock()
+	versions := d.versions.clone()
+	d.stateMu.RUnlock()
+	if version < versions.PrunedBelow {
+		return fmt.Errorf("%w: version %d", ErrPruned, version)
+	}
+	if !versions.HasFinalized || version > versions.LastFinalized {
+		return fmt.Errorf("%w: pruning version %d", ErrNotFinalized, version)
+	}
+	latest := versions.Latest[:0]
+	for _, l := range versions.Latest {
+		switch {
+		case l.Version != version:
+			latest = append(latest, l)
+		case l.Type == node.RootTypeState:
+			return fmt.Errorf("%w: version %d holds the latest finalized state root", ErrPruneLatest, version)
+		}
+	}
+	versions.Latest = latest
+	earliest, ok, err := d.firstRootVersion(versions.PrunedBelow, version+1)
+	if err != nil {
+		return err
+	}
+	if !ok || earliest != version {
+		return fmt.Errorf("%w: pruning version %d, earliest version holding roots is %d", ErrNotEarliest, version, earliest)
+	}
+	later, err := d.rootVersionsAfter(version)
+	if err != nil {
+		return err
+	}
+	if len(later) == 0 || later[0] > versions.LastFinalized {
+		// Cannot happen while the latest finalized roots are elsewhere; kept as a guard.
+		return fmt.Errorf("%w: no finalized version after %d", ErrPruneLatest, version)
+	}
+	next := later[0]
+	for _, u := range later {
+		if u <= versions.LastFinalized {
+			continue
+		}
+		_, recs, err := d.rootsAt(d.pdb, u)
+		if err != nil {
+			return err
+		}
+		for _, rec := range recs {
+			if rec.Src != nil && rec.Src.Version <= version {
+				return fmt.Errorf("%w: an unfinalized root of version %d derives from version %d", ErrPruneLatest, u, rec.Src.Version)
+			}
+		}
+	}
+
+	oldRoots, oldRecs, err := d.rootsAt(d.pdb, version)
+	if err != nil {
+		return err
+	}
+	newRoots, newRecs, err := d.rootsAt(d.pdb, next)
+	if err != nil {
+		return err
+	}
+	pb := d.pdb.NewBatch()
+	defer pb.Close()
+	var removed []cacheKey
+	for _, t := range []node.RootType{node.RootTypeState, node.RootTypeIO} {
+		if err := d.pruneType(pb, t, version, oldRoots, oldRecs, newRoots, newRecs, &removed); err != nil {
+			return err
+		}
+	}
+	for _, r := range oldRoots {
+		if err := pb.Delete(rootKey(r), nil); err != nil {
+			return fmt.Errorf("mkvs/db: %w", err)
+		}
+	}
+	wlPrefix := versionPrefix(prefixWriteLog, version)
+	if err := pb.DeleteRange(wlPrefix, prefixEnd(wlPrefix), nil); err != nil {
+		return fmt.Errorf("mkvs/db: %w", err)
+	}
+	versions.PrunedBelow = version + 1
+	if err := pb.Set(versionsKey, cbor.Marshal(versions), nil); err != nil {
+		return fmt.Errorf("mkvs/db: %w", err)
+	}
+	if err := pb.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("mkvs/db: pruning version %d: %w", version, err)
+	}
+	d.stateMu.Lock()
+	d.versions = versions
+	d.stateMu.Unlock()
+	for _, k := range removed {
+		d.cache.remove(k)
+	}
+	for _, r := range oldRoots {
+		d.hints.remove(idOf(r))
+	}
+	return nil
+}
+
+// pruneType deletes in pb the nodes of type t that the roots of version reach and the roots of
+// the next version do not.
+func (d *DB) pruneType(pb *pebble.Batch, t node.RootType, version uint64, oldRoots []node.Root, oldRecs []rootRecord, newRoots []node.Root, newRecs []rootRecord, removed *[]cacheKey) error {
+	var starts []childRef
+	for i, r := range oldRoots {
+		if r.Type == t && !r.IsEmpty() {
+			starts = append(starts, childRef{Version: oldRecs[i].NodeVersion, Hash: r.Hash})
+		}
+	}
+	if len(starts) == 0 {
+		return nil
+	}
+	// shared holds S (and, as the walk of new nodes goes, the new nodes it visited).
+	shared := make(map[childRef]bool, 4096)
+	visitNew := func(ref childRef) bool {
+		if shared[ref] {
+			return false
+		}
+		shared[ref] = true
+		return ref.Version > version
+	}
+	for i, r := range newRoots {
+		if r.Type != t || r.IsEmpty() {
+			continue
+		}
+		if hint, ok := d.hints.get(idOf(r)); ok && newRecs[i].NodeVersion == r.Version {
+			for _, ref := range hint {
+				shared[ref] = true
+			}
+			continue
+		}
+		if err := d.walk(t, childRef{Version: newRecs[i].NodeVersion, Hash: r.Hash}, visitNew); err != nil {
+			return err
+		}
+	}
+	first := len(*removed)
+	visitOld := func(ref childRef) bool {
+		if shared[ref] {
+			return false
+		}
+		shared[ref] = true // visited
+		*removed = append(*removed, cacheKey{version: ref.Version, typ: t, hash: ref.Hash})
+		return true
+	}
+	for _, s := range starts {
+		if err := d.walk(t, s, visitOld); err != nil {
+			return err
+		}
+	}
+	return deleteNodes(pb, (*removed)[first:])
+}
+
+// deleteNodes adds deletions of the node records keys to pb, sorting keys (see nodeBatch).
+func deleteNodes(pb *pebble.Batch, keys []cacheKey) error {
+	slices.SortFunc(keys, func(a, b cacheKey) int {
+		if c := cmp.Compare(a.version, b.version); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.typ, b.typ); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.hash[:], b.hash[:])
+	})
+	var key [nodeKeySize]byte
+	for _, k := range keys {
+		if err := pb.Delete(appendNodeKey(key[:0], k.version, k.typ, k.hash), nil); err != nil {
+			return fmt.Errorf("mkvs/db: %w", err)
+		}
+	}
+	return nil
+}
