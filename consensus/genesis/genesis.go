@@ -50,9 +50,9 @@ type Document struct {
 	Consensus ConsensusParams `json:"consensus" cbor:"consensus"`
 	// Validators are the initial validator set; each validator's entity is paid its
 	// proposals' fees.
-	Validators []Validator       `json:"validators" cbor:"validators"`
-	Beacon     beacon.Genesis    `json:"beacon" cbor:"beacon"`
-	Staking    staking.Genesis   `json:"staking" cbor:"staking"`
+	Validators []Validator     `json:"validators" cbor:"validators"`
+	Beacon     beacon.Genesis  `json:"beacon" cbor:"beacon"`
+	Staking    staking.Genesis `json:"staking" cbor:"staking"`
 	// Registry is the registry's section: parameters and the genesis entities, runtimes and
 	// nodes. Absent, the registry starts empty with registry.DefaultConsensusParameters.
 	Registry *registry.Genesis `json:"registry,omitempty" cbor:"registry,omitempty"`
