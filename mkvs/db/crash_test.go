@@ -20,7 +20,7 @@ import (
 const crashChildEnv = "ATOLL_MKVSDB_CRASH_CHILD"
 
 const (
-	crashOpsPerVersion = 300
+	crashOpsPerVersion = 200
 	crashKeepVersions  = 4
 )
 
@@ -40,10 +40,10 @@ func TestFinalizedVersionsSurviveSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(42, 1))
-	for round := range 4 {
+	for round := range 3 {
 		seed := uint64(100 + round)
-		killAfter := 2 + rng.IntN(25)
-		t.Run(fmt.Sprintf("kill after %d versions", killAfter), func(t *testing.T) {
+		killAfter := 2 + rng.IntN(15)
+		t.Run(fmt.Sprintf("seed %d killed after %d versions", seed, killAfter), func(t *testing.T) {
 			dir := t.TempDir()
 			cmd := exec.Command(exe, "-test.run=^TestFinalizedVersionsSurviveSIGKILL$")
 			cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %d", crashChildEnv, dir, seed))

@@ -25,7 +25,8 @@ import (
 // Its cost is proportional to what the next version changed, not to the size of the trees:
 // per root type, it gathers S, the pointers to nodes of version or earlier that nodes created
 // after version reference (plus the next version's root pointers when those are old), walking
-// only the new nodes; then it walks the trees of version from the top, leaving out every
+// only the new nodes (or, for a commit applied since Open, taking S from its batch, kept in
+// memory); then it walks the trees of version from the top, leaving out every
 // subtree in S and deleting the rest. This is exact because a tree of a later version shares
 // with an earlier one only whole subtrees, reached through pointers from its new nodes: a
 // type's trees form one chain, and a subtree's keys fix its position in the trie.

@@ -1,6 +1,8 @@
 package db
 
 import (
+	"fmt"
+
 	"github.com/atoll-project/atoll/common/hash"
 	"github.com/atoll-project/atoll/mkvs/node"
 )
@@ -51,7 +53,7 @@ func (d *DB) walkLeaves(t node.RootType, start childRef, fn func(key, value []by
 		}
 		n, err := node.UnmarshalStored(raw, ref.Version)
 		if err != nil {
-			return err
+			return fmt.Errorf("%w: node %d/%s: %w", ErrCorrupt, ref.Version, ref.Hash, err)
 		}
 		switch n := n.(type) {
 		case *node.LeafNode:
