@@ -107,6 +107,10 @@ func (t *Tree) Commit(ctx context.Context, ns namespace.Namespace, version uint6
 		t.cache.evict()
 	}
 	batch.Nodes = c.nodes
+	if s, ok := t.src.(*syncSource); ok && s.verified != nil {
+		// Their hashes were just computed here: later trees may take them as verified.
+		s.verified.addNodes(c.nodes)
+	}
 	batch.Root = node.Root{Namespace: ns, Version: version, Type: t.opts.rootType, Hash: node.HashOf(t.rootPtr)}
 	t.root = batch.Root
 	t.changes = make(map[string]*change)

@@ -3,6 +3,7 @@ package mkvs
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/atoll-project/atoll/common/hash"
@@ -172,14 +173,30 @@ func (t *Tree) syncStart(ctx context.Context, id syncer.TreeID, key []byte) (*no
 	return nil, 0, fmt.Errorf("%w: %s", syncer.ErrPositionNotFound, pos)
 }
 
-// syncSource fetches nodes from a remote peer, verifying each response.
+// syncSource fetches nodes from a remote peer, verifying each response, and from the store
+// of verified nodes first when there is one.
 type syncSource struct {
 	rs       syncer.ReadSyncer
 	root     node.Root // the root the peer serves
 	prefetch uint16
+	verified *VerifiedNodes // nil: none
+	// offline makes fetch fail with errNotVerified rather than ask the peer for a node the
+	// store lacks (PrefetchPrefixes probes what it already has); guarded by the tree's lock.
+	offline bool
 }
 
+// errNotVerified: an offline fetch found the node neither loaded nor in the store.
+var errNotVerified = errors.New("mkvs: node not in the verified store")
+
 func (s *syncSource) fetch(ctx context.Context, _ node.Root, ptr *node.Pointer, hint loadHint) (node.Node, error) {
+	if s.verified != nil {
+		if n := s.verified.get(ptr.Hash); n != nil {
+			return n, nil
+		}
+	}
+	if s.offline {
+		return nil, errNotVerified
+	}
 	id := syncer.TreeID{Root: s.root, Position: ptr.Hash}
 	var (
 		resp *syncer.ProofResponse
@@ -203,6 +220,9 @@ func (s *syncSource) fetch(ctx context.Context, _ node.Root, ptr *node.Pointer, 
 	if sub == nil || sub.Node == nil {
 		return nil, fmt.Errorf("mkvs: proof for node %s from peer: %w: node left out", ptr.Hash, syncer.ErrInvalidProof)
 	}
+	if s.verified != nil {
+		s.verified.addSubtree(sub)
+	}
 	return sub.Node, nil
 }
 
@@ -219,6 +239,11 @@ func (t *Tree) PrefetchPrefixes(ctx context.Context, prefixes [][]byte, limit ui
 	if !ok || t.rootPtr == nil || !t.rootPtr.Clean || t.rootPtr.Hash != s.root.Hash {
 		return nil
 	}
+	if s.verified != nil {
+		if prefixes = t.missingPrefixes(ctx, s, prefixes, limit); len(prefixes) == 0 {
+			return nil
+		}
+	}
 	req := &syncer.GetPrefixesRequest{Tree: syncer.TreeID{Root: s.root, Position: s.root.Hash}, Prefixes: prefixes, Limit: limit}
 	resp, err := s.rs.SyncGetPrefixes(ctx, req)
 	if err != nil {
@@ -231,10 +256,37 @@ func (t *Tree) PrefetchPrefixes(ctx context.Context, prefixes [][]byte, limit ui
 	if err != nil {
 		return fmt.Errorf("mkvs: proof for prefixes from peer: %w", err)
 	}
+	if s.verified != nil {
+		s.verified.addSubtree(sub)
+	}
 	t.merge(t.rootPtr, sub)
 	t.pinRoot()
 	t.cache.evict()
 	return nil
+}
+
+// missingPrefixes returns the prefixes whose walk, the one the peer would make to answer a
+// GetPrefixes request, needs a node that is neither loaded nor in the verified store. The
+// nodes the store has along the way are loaded into the tree. Called with t.mu held.
+func (t *Tree) missingPrefixes(ctx context.Context, s *syncSource, prefixes [][]byte, limit uint16) [][]byte {
+	s.offline = true
+	defer func() { s.offline = false }()
+	var missing [][]byte
+	w := walker{trackPath: true}
+	for _, prefix := range prefixes {
+		w.reset(t, t.rootPtr, 0, prefix)
+		w.seek(ctx, prefix)
+		for n := 0; w.valid && bytes.HasPrefix(w.key, prefix); n++ {
+			if limit != 0 && n >= int(limit) {
+				break
+			}
+			w.advance(ctx)
+		}
+		if w.err != nil {
+			missing = append(missing, prefix)
+		}
+	}
+	return missing
 }
 
 // merge grafts the loaded nodes of a verified subtree src onto the matching unloaded clean

@@ -64,6 +64,7 @@ type options struct {
 	rootType   node.RootType
 	cacheBytes int
 	prefetch   uint16
+	verified   *VerifiedNodes
 }
 
 // WithRootType sets the type of the roots a tree built by New commits (default
@@ -130,7 +131,7 @@ func NewWithSyncer(root node.Root, rs syncer.ReadSyncer, opts ...Option) *Tree {
 	t := newTree(opts)
 	t.root = root
 	t.opts.rootType = root.Type
-	t.src = &syncSource{rs: rs, root: root, prefetch: t.opts.prefetch}
+	t.src = &syncSource{rs: rs, root: root, prefetch: t.opts.prefetch, verified: t.opts.verified}
 	if !root.Hash.IsEmpty() {
 		t.rootPtr = &node.Pointer{Clean: true, Hash: root.Hash, Version: root.Version}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/atoll-project/atoll/common/cbor"
 	"github.com/atoll-project/atoll/common/namespace"
 	roothash "github.com/atoll-project/atoll/consensus/roothash/api"
+	"github.com/atoll-project/atoll/mkvs"
 	"github.com/atoll-project/atoll/mkvs/syncer"
 	"github.com/atoll-project/atoll/runtime/host/protocol"
 	"github.com/atoll-project/atoll/runtime/host/protocol/messages"
@@ -22,7 +23,7 @@ import (
 // cancels every request in flight and returns once they have all returned.
 type Dispatcher struct {
 	rt      Runtime
-	storage syncer.ReadSyncer
+	storage stateSource
 	logger  *slog.Logger
 
 	mu        sync.Mutex
@@ -41,13 +42,18 @@ type inflight struct {
 
 // NewDispatcher returns a dispatcher running rt, reading state through storage (the host's
 // HostStorageSync over a connection, or a local tree in tests). A nil logger discards.
+//
+// The dispatcher keeps the state nodes it has verified (from the host's proofs) or computed
+// (by committing a batch) across requests, up to DefaultVerifiedNodeBytes, and asks storage
+// only for nodes it does not hold: a node is named by its hash, so one verified under any root
+// is valid under every root that refers to it.
 func NewDispatcher(rt Runtime, storage syncer.ReadSyncer, logger *slog.Logger) *Dispatcher {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Dispatcher{
 		rt:       rt,
-		storage:  storage,
+		storage:  stateSource{storage: storage, nodes: mkvs.NewVerifiedNodes(DefaultVerifiedNodeBytes)},
 		logger:   logger,
 		inflight: make(map[uint64]inflight),
 		shutdown: make(chan struct{}),
@@ -197,7 +203,7 @@ func (d *Dispatcher) CheckTxBatch(ctx context.Context, req *messages.RuntimeChec
 		return nil, err
 	}
 	env := newBlockEnv(&req.Block, req.Epoch, nil, 0)
-	tree := stateTree(&req.Block, d.storage)
+	tree := d.storage.stateTree(&req.Block)
 	defer tree.Close()
 	txs := decodeAll(d.rt, req.Inputs)
 	var failed error
@@ -233,7 +239,7 @@ func (d *Dispatcher) Query(ctx context.Context, req *messages.RuntimeQueryReques
 	if err := d.checkBlock(&req.Block); err != nil {
 		return nil, err
 	}
-	tree := stateTree(&req.Block, d.storage)
+	tree := d.storage.stateTree(&req.Block)
 	defer tree.Close()
 	var failed error
 	qc := &QueryContext{

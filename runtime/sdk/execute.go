@@ -37,10 +37,21 @@ func decodeAll(rt Runtime, inputs [][]byte) []decodedTx {
 	return out
 }
 
-// stateTree opens the state of block through the storage syncer.
-func stateTree(block *roothash.Header, storage syncer.ReadSyncer) *mkvs.Tree {
+// DefaultVerifiedNodeBytes bounds the memory of the nodes a Dispatcher keeps across requests.
+const DefaultVerifiedNodeBytes = 64 << 20
+
+// stateSource opens state trees that read through the storage syncer and share a store of
+// verified nodes: nodes are immutable and named by their hash, so what one request verified
+// (or committed) serves every later request, whatever its root, without a round trip.
+type stateSource struct {
+	storage syncer.ReadSyncer
+	nodes   *mkvs.VerifiedNodes
+}
+
+// stateTree opens the state of block.
+func (s stateSource) stateTree(block *roothash.Header) *mkvs.Tree {
 	root := node.Root{Namespace: block.Namespace, Version: block.Round, Type: node.RootTypeState, Hash: block.StateRoot}
-	return mkvs.NewWithSyncer(root, storage, mkvs.WithNodeCache(0))
+	return mkvs.NewWithSyncer(root, s.storage, mkvs.WithNodeCache(0), mkvs.WithVerifiedNodes(s.nodes))
 }
 
 // prefetch loads the paths to the keys the decoded transactions will touch, when the runtime
@@ -93,7 +104,7 @@ type batchRun struct {
 
 // executeBatch runs req against storage. It is the SDK's one execution path, whether the
 // request came over a socket or from a test in-process.
-func executeBatch(ctx context.Context, rt Runtime, storage syncer.ReadSyncer, req *messages.RuntimeExecuteTxBatchRequest, logger *slog.Logger) (*messages.RuntimeExecuteTxBatchResponse, error) {
+func executeBatch(ctx context.Context, rt Runtime, storage stateSource, req *messages.RuntimeExecuteTxBatchRequest, logger *slog.Logger) (*messages.RuntimeExecuteTxBatchResponse, error) {
 	block := &req.Block
 	ns, round := block.Namespace, block.Round+1
 	inputs, err := iotree.BuildInputs(ctx, ns, round, req.Inputs)
@@ -104,7 +115,7 @@ func executeBatch(ctx context.Context, rt Runtime, storage syncer.ReadSyncer, re
 	if inputs.Root.Hash != req.IORoot {
 		return nil, fmt.Errorf("%w: inputs give %s, request says %s", ErrInputRootMismatch, inputs.Root.Hash, req.IORoot)
 	}
-	state := stateTree(block, storage)
+	state := storage.stateTree(block)
 	defer state.Close()
 
 	b := &batchRun{

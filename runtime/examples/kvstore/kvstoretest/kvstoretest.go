@@ -45,12 +45,14 @@ func value(i int) []byte {
 }
 
 // InsertBatch stores a kvstore state of existing keys in storage and returns a chain on it
-// and the ExecuteTxBatch request of n inserts of new keys (the keys interleave with the
-// existing ones, so every insert walks real paths of the tree).
+// and the ExecuteTxBatch request of n inserts of new keys. The keys interleave with the
+// existing ones, spread over the whole key range (existing keys have even numbers, new ones
+// odd numbers between them), so every insert walks a real path of the tree and the runtime
+// has to read that path from storage.
 func InsertBatch(ctx context.Context, storage *sdktest.Storage, existing, n int) (*sdktest.Chain, *messages.RuntimeExecuteTxBatchRequest, error) {
 	genesis := make(writelog.WriteLog, existing)
 	for i := range existing {
-		genesis[i] = writelog.LogEntry{Key: app.StateKey(key('a', i)), Value: value(i)}
+		genesis[i] = writelog.LogEntry{Key: app.StateKey(key('a', 2*i)), Value: value(i)}
 	}
 	genesis.Sort()
 	chain, err := sdktest.NewChain(ctx, RuntimeID(), storage, genesis)
@@ -61,7 +63,7 @@ func InsertBatch(ctx context.Context, storage *sdktest.Storage, existing, n int)
 	chain.Limits = messages.BatchLimits{MaxApplyWriteLogEntries: 100_000, MaxBatchBytes: 8 << 20}
 	inputs := make([][]byte, n)
 	for i := range n {
-		tx := app.Tx{Nonce: uint64(i), Insert: &app.KeyValue{Key: key('a', existing+i), Value: value(i)}}
+		tx := app.Tx{Nonce: uint64(i), Insert: &app.KeyValue{Key: key('a', 2*newPosition(i, existing, n)+1), Value: value(i)}}
 		inputs[i] = tx.Encode()
 	}
 	req, err := chain.ExecuteRequest(ctx, inputs)
@@ -69,6 +71,15 @@ func InsertBatch(ctx context.Context, storage *sdktest.Storage, existing, n int)
 		return nil, nil, err
 	}
 	return chain, req, nil
+}
+
+// newPosition spreads n new keys evenly over the existing ones: the i-th goes right after the
+// existing key newPosition(i) (strictly increasing in i, so the new keys are distinct).
+func newPosition(i, existing, n int) int {
+	if n <= existing {
+		return i * existing / n
+	}
+	return i
 }
 
 // BenchmarkExecute executes req on rt b.N times (the state is not advanced, so every
