@@ -67,15 +67,17 @@ func TestMultiSwitchesToAPreWarmedVersionWithoutAFailedCall(t *testing.T) {
 		t.Fatalf("a call made before activation = %v", err)
 	}
 
-	// Callers keep calling throughout the upgrade.
+	// Callers keep calling throughout the upgrade. Each records its own answers: calls of two
+	// callers may complete out of order, but each caller's answers must switch once.
 	stop := make(chan struct{})
+	const callers = 2
 	var (
 		mu      sync.Mutex
-		answers []string
+		answers [callers][]string
 		errs    []error
 		wg      sync.WaitGroup
 	)
-	for range 2 {
+	for i := range callers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -87,7 +89,7 @@ func TestMultiSwitchesToAPreWarmedVersionWithoutAFailedCall(t *testing.T) {
 				}
 				v, err := queryString(callCtx(t, failAfter), m, "version")
 				mu.Lock()
-				answers = append(answers, v)
+				answers[i] = append(answers[i], v)
 				if err != nil {
 					errs = append(errs, err)
 				}
@@ -121,16 +123,18 @@ func TestMultiSwitchesToAPreWarmedVersionWithoutAFailedCall(t *testing.T) {
 	wg.Wait()
 
 	if len(errs) != 0 {
-		t.Fatalf("%d of %d calls failed during the upgrade, first: %v", len(errs), len(answers), errs[0])
+		t.Fatalf("%d calls failed during the upgrade, first: %v", len(errs), errs[0])
 	}
-	// Answers switch once, from 1.0.0 to 2.0.0.
-	switched := false
-	for _, a := range answers {
-		switch {
-		case a == "2.0.0":
-			switched = true
-		case a != "1.0.0" || switched:
-			t.Fatalf("answers %v do not switch once from 1.0.0 to 2.0.0", answers)
+	// Each caller's answers switch once, from 1.0.0 to 2.0.0.
+	for i := range callers {
+		switched := false
+		for _, a := range answers[i] {
+			switch {
+			case a == "2.0.0":
+				switched = true
+			case a != "1.0.0" || switched:
+				t.Fatalf("caller %d: answers %v do not switch once from 1.0.0 to 2.0.0", i, answers[i])
+			}
 		}
 	}
 	if active, _ := m.Active(); active != v2 || len(m.Versions()) != 1 {
