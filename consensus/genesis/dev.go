@@ -9,6 +9,8 @@ import (
 	"github.com/atoll-project/atoll/common/quantity"
 	"github.com/atoll-project/atoll/common/signature"
 	beacon "github.com/atoll-project/atoll/consensus/beacon/api"
+	registry "github.com/atoll-project/atoll/consensus/registry/api"
+	scheduler "github.com/atoll-project/atoll/consensus/scheduler/api"
 	staking "github.com/atoll-project/atoll/consensus/staking/api"
 )
 
@@ -31,11 +33,15 @@ type DevParams struct {
 	SelfEscrow uint64
 	// EpochInterval is the number of blocks per epoch.
 	EpochInterval int64
+	// DebugAllowMockTEE admits runtimes with the INSECURE mock TEE (registry parameter
+	// debug_allow_mock_tee).
+	DebugAllowMockTEE bool
 }
 
 // DevDocument returns a sanity-checked genesis document for a development chain: the given
 // validators with power 10, each entity funded and self-escrowed, the extra accounts funded,
-// zero stake thresholds, a zero gas price and default gas costs. The CLI's `atoll genesis init`
+// zero stake thresholds, a zero gas price and default gas costs, the registry's default
+// parameters (no descriptors) and the scheduler's. The CLI's `atoll genesis init`
 // writes its EncodeJSON output.
 func DevDocument(p DevParams) (*Document, error) {
 	d := &Document{
@@ -59,7 +65,10 @@ func DevDocument(p DevParams) (*Document, error) {
 			},
 			TokenSymbol: "ATL",
 		},
+		Registry:  &registry.Genesis{Params: registry.DefaultConsensusParameters()},
+		Scheduler: &scheduler.Genesis{},
 	}
+	d.Registry.Params.DebugAllowMockTEE = p.DebugAllowMockTEE
 	balances := make(map[staking.Address]bool)
 	for _, v := range p.Validators {
 		d.Validators = append(d.Validators, Validator{EntityID: v.EntityID, ConsensusKey: v.ConsensusKey, Power: 10})

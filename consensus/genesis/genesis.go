@@ -82,10 +82,6 @@ type Validator struct {
 	Power int64 `json:"power" cbor:"power"`
 }
 
-// RoothashGenesis is the roothash service's section (its parameters and initial runtime
-// blocks). Extension point.
-type RoothashGenesis struct{}
-
 // Decode strictly decodes a JSON genesis document: at most MaxDocumentSize bytes, exactly one
 // JSON value, no unknown fields. It does not run SanityCheck.
 func Decode(data []byte) (*Document, error) {

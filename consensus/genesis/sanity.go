@@ -23,7 +23,8 @@ const (
 
 // SanityCheck checks the whole document: the chain ID, time and height, the consensus
 // parameters' ranges, the validators (valid power, distinct consensus keys, entities with
-// staking accounts) and every service's section (including that the total supply adds up).
+// staking accounts) and every service's section (including that the total supply adds up and
+// that the genesis escrow covers the registry's stake claims).
 func (d *Document) SanityCheck() error {
 	if n := len(d.ChainID); n == 0 || n > MaxChainIDLength {
 		return fmt.Errorf("genesis: chain_id of %d bytes, want 1..%d", n, MaxChainIDLength)
@@ -48,7 +49,13 @@ func (d *Document) SanityCheck() error {
 	if err := d.Staking.SanityCheck(); err != nil {
 		return fmt.Errorf("genesis: %w", err)
 	}
-	return d.checkValidators()
+	if err := d.checkValidators(); err != nil {
+		return err
+	}
+	if err := d.checkRegistry(); err != nil {
+		return err
+	}
+	return d.checkRoothash()
 }
 
 // SanityCheck checks the consensus parameters' ranges.

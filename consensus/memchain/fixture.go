@@ -9,9 +9,8 @@ import (
 	"github.com/atoll-project/atoll/common/quantity"
 	"github.com/atoll-project/atoll/common/signature"
 	"github.com/atoll-project/atoll/consensus"
-	"github.com/atoll-project/atoll/consensus/beacon"
+	"github.com/atoll-project/atoll/consensus/apps"
 	"github.com/atoll-project/atoll/consensus/genesis"
-	"github.com/atoll-project/atoll/consensus/staking"
 	stakingapi "github.com/atoll-project/atoll/consensus/staking/api"
 	"github.com/atoll-project/atoll/consensus/transaction"
 )
@@ -94,9 +93,9 @@ func NewFixture(p FixtureParams) (*Fixture, error) {
 	return f, nil
 }
 
-// DefaultApps returns the applications that exist today: beacon and staking.
+// DefaultApps returns every consensus application, exactly the set a node runs (apps.All).
 func DefaultApps() []consensus.Application {
-	return []consensus.Application{beacon.New(), staking.New()}
+	return apps.All()
 }
 
 // NewChain starts a chain from the fixture's genesis with DefaultApps.

@@ -12,11 +12,10 @@ import (
 
 	"github.com/atoll-project/atoll/config"
 	"github.com/atoll-project/atoll/consensus"
-	"github.com/atoll-project/atoll/consensus/beacon"
+	"github.com/atoll-project/atoll/consensus/apps"
 	"github.com/atoll-project/atoll/consensus/cometbft"
 	"github.com/atoll-project/atoll/consensus/genesis"
 	"github.com/atoll-project/atoll/consensus/grpcapi"
-	"github.com/atoll-project/atoll/consensus/staking"
 	"github.com/atoll-project/atoll/mkvs/db"
 	"github.com/atoll-project/atoll/node"
 	"github.com/atoll-project/atoll/rpc"
@@ -51,7 +50,7 @@ func consensusApplication(p node.AppParams) (*node.App, error) {
 	}
 	mux, err := consensus.NewMux(consensus.MuxConfig{
 		Genesis:     doc,
-		Apps:        []consensus.Application{beacon.New(), staking.New()},
+		Apps:        apps.All(),
 		NodeDB:      nodeDB,
 		KeepHeights: consensusKeepHeights,
 		Logger:      logger,

@@ -65,3 +65,11 @@ func (r *ElectionResult) Elected() bool { return r.Outcome == OutcomeElected }
 func (r *ElectionResult) Suspends() bool {
 	return r.Outcome == OutcomeTooFewExecutors || r.Outcome == OutcomeTooFewStorage
 }
+
+// MessageKindElectionResult is the kind of ElectionResult as a message (CommitteeElected in
+// DESIGN.md §3).
+const MessageKindElectionResult = "scheduler.ElectionResult"
+
+// MessageKind implements consensus.Message: the scheduler publishes one ElectionResult per
+// non-suspended runtime at each epoch transition, in its BeginBlock.
+func (ElectionResult) MessageKind() string { return MessageKindElectionResult }
