@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/atoll-project/atoll/common/hash"
+	"github.com/atoll-project/atoll/consensus/grpcapi"
+	"github.com/atoll-project/atoll/e2e/network"
 )
 
 // accountJSON is the part of `atoll stake account --json` the tests read.
@@ -36,24 +38,11 @@ func balanceOf(t *testing.T, socket, addr string, height int64) accountJSON {
 // restarts it again, so that CometBFT replays every block from genesis into a fresh state,
 // which must reproduce the same state roots.
 func TestAOneValidatorChainTransfersSurvivesAKillAndReplaysFromGenesis(t *testing.T) {
-	dir := t.TempDir()
-	var gen struct {
-		ChainContext string `json:"chain_context"`
-		Validators   []struct {
-			DataDir string `json:"datadir"`
-			Address string `json:"address"`
-		} `json:"validators"`
-	}
-	atollJSON(t, &gen, "genesis", "init", "--validators", "1", "--nodes-dir", dir,
-		"--out", filepath.Join(dir, "genesis.json"), "--epoch-interval", "5", "--json")
-	if len(gen.Validators) != 1 {
-		t.Fatalf("genesis init: %+v", gen)
-	}
-	entity := gen.Validators[0].Address
-	n := newTestNode(t, gen.Validators[0].DataDir)
-	n.start()
-	n.waitHeight(2, 30*time.Second)
-	socket := n.socket()
+	net := startNetwork(t, network.Fixture{Validators: 1, EpochInterval: 5, TimeoutCommit: 100 * time.Millisecond})
+	m := net.Manifest()
+	entity := m.Nodes[0].Address.String()
+	dataDir, socket := m.NodeDir(0), m.Socket(0)
+	waitNode(t, net, 0, 2, 30*time.Second)
 
 	// A transfer through the CLI, and the balances it leaves.
 	const recipient = "00" + "0102030405060708090a0b0c0d0e0f1011121314"
@@ -64,12 +53,12 @@ func TestAOneValidatorChainTransfersSurvivesAKillAndReplaysFromGenesis(t *testin
 		Nonce  uint64 `json:"nonce"`
 		Error  any    `json:"error"`
 	}
-	atollJSON(t, &tx, "stake", "transfer", "--datadir", n.dataDir, "--to", recipient, "--amount", "1000", "--json")
+	atollJSON(t, &tx, "stake", "transfer", "--datadir", dataDir, "--to", recipient, "--amount", "1000", "--json")
 	if tx.Height == 0 || tx.Error != nil || tx.Nonce != before.Account.General.Nonce {
 		t.Fatalf("transfer: %+v (nonce before %d)", tx, before.Account.General.Nonce)
 	}
 	// A second one right away: the nonce is fetched again, so it must follow.
-	atollJSON(t, &tx, "stake", "transfer", "--socket", socket, "--key", filepath.Join(n.dataDir, "entity.pem"), "--to", recipient, "--amount", "234", "--json")
+	atollJSON(t, &tx, "stake", "transfer", "--socket", socket, "--key", filepath.Join(dataDir, "entity.pem"), "--to", recipient, "--amount", "234", "--json")
 	if tx.Error != nil || tx.Nonce != before.Account.General.Nonce+1 {
 		t.Fatalf("second transfer: %+v", tx)
 	}
@@ -84,7 +73,7 @@ func TestAOneValidatorChainTransfersSurvivesAKillAndReplaysFromGenesis(t *testin
 	}
 
 	// A rejected transfer says why, with its coded error.
-	if _, err := atollErr(t, "stake", "transfer", "--datadir", n.dataDir, "--to", recipient, "--amount", "1"+before.Account.General.Balance); err == nil {
+	if _, err := atollErr(t, "stake", "transfer", "--datadir", dataDir, "--to", recipient, "--amount", "1"+before.Account.General.Balance); err == nil {
 		t.Fatal("a transfer of more than the balance succeeded")
 	}
 
@@ -101,29 +90,37 @@ func TestAOneValidatorChainTransfersSurvivesAKillAndReplaysFromGenesis(t *testin
 	}
 
 	// Kill the node mid-flight and restart it: the chain goes on from where it was.
-	st := n.waitHeight(tx.Height+2, 30*time.Second)
-	roots := stateRoots(t, n, st.CommittedHeight)
-	n.kill()
+	st := waitNode(t, net, 0, tx.Height+2, 30*time.Second)
+	roots := stateRoots(t, client(t, net, 0), st.CommittedHeight)
+	if err := net.Kill(0); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := atollErr(t, "status", "--socket", socket); err == nil {
 		t.Fatal("status answered with the node killed")
 	}
-	n.start()
-	n.waitHeight(st.CommittedHeight+3, 30*time.Second)
+	if err := net.Start(0); err != nil {
+		t.Fatal(err)
+	}
+	waitNode(t, net, 0, st.CommittedHeight+3, 30*time.Second)
 	if again := balanceOf(t, socket, recipient, 0); again.Account.General.Balance != "1234" {
 		t.Fatalf("after the restart the recipient has %s", again.Account.General.Balance)
 	}
-	checkStateRoots(t, n, roots)
+	checkStateRoots(t, client(t, net, 0), roots)
 
 	// Wipe the application state: CometBFT replays the whole chain into a fresh state, whose
 	// final root it checks against the stored one (a mismatch stops the node).
-	st = n.waitHeight(0, 10*time.Second)
-	n.stop()
-	if err := os.RemoveAll(filepath.Join(n.dataDir, "app")); err != nil {
+	st = waitNode(t, net, 0, 0, 10*time.Second)
+	if err := net.Stop(0); err != nil {
 		t.Fatal(err)
 	}
-	n.start()
-	n.waitHeight(st.CommittedHeight+2, 45*time.Second)
-	checkStateRoots(t, n, roots)
+	if err := os.RemoveAll(filepath.Join(dataDir, "app")); err != nil {
+		t.Fatal(err)
+	}
+	if err := net.Start(0); err != nil {
+		t.Fatal(err)
+	}
+	waitNode(t, net, 0, st.CommittedHeight+2, 45*time.Second)
+	checkStateRoots(t, client(t, net, 0), roots)
 	if again := balanceOf(t, socket, recipient, tx.Height); again.Account.General.Balance != "1234" {
 		t.Fatalf("after the replay the recipient had %s at height %d", again.Account.General.Balance, tx.Height)
 	}
@@ -131,9 +128,8 @@ func TestAOneValidatorChainTransfersSurvivesAKillAndReplaysFromGenesis(t *testin
 
 // stateRoots returns the state root after each block up to height, from the node's stored
 // block results.
-func stateRoots(t *testing.T, n *testNode, height int64) map[int64]hash.Hash {
+func stateRoots(t *testing.T, c *grpcapi.Client, height int64) map[int64]hash.Hash {
 	t.Helper()
-	c := n.client()
 	roots := make(map[int64]hash.Hash, height)
 	for h := int64(1); h <= height; h++ {
 		b, err := c.Block(context.Background(), h)
@@ -147,9 +143,8 @@ func stateRoots(t *testing.T, n *testNode, height int64) map[int64]hash.Hash {
 
 // checkStateRoots checks that the recorded roots are still the chain's: each block's header
 // carries the root after the previous block, which the application computed again.
-func checkStateRoots(t *testing.T, n *testNode, roots map[int64]hash.Hash) {
+func checkStateRoots(t *testing.T, c *grpcapi.Client, roots map[int64]hash.Hash) {
 	t.Helper()
-	c := n.client()
 	for h, want := range roots {
 		b, err := c.Block(context.Background(), h+1)
 		if err != nil {

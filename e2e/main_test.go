@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
 // atollBinary is the path of the atoll binary TestMain builds.
@@ -29,5 +31,11 @@ func runMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e: building atoll:", err)
 		return 1
 	}
-	return m.Run()
+	code := m.Run()
+	// Every network closes its clients and waits for its nodes: nothing may outlive the tests.
+	if err := goleak.Find(); code == 0 && err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: goroutines left behind:", err)
+		return 1
+	}
+	return code
 }
