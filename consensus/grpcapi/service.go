@@ -72,7 +72,7 @@ func NewService(cfg ServiceConfig) *Service {
 
 // Methods returns the service's methods, for rpc.NewServer.
 func (s *Service) Methods() []rpc.Method {
-	return []rpc.Method{
+	return append([]rpc.Method{
 		MethodStatus.Handler(s.status),
 		MethodEpoch.Handler(s.epoch),
 		MethodAccount.Handler(s.account),
@@ -82,7 +82,7 @@ func (s *Service) Methods() []rpc.Method {
 		MethodSubmitTx.Handler(s.submitTx),
 		MethodSubmitTxs.Handler(s.submitTxs),
 		MethodWatchBlocks.Handler(s.watchBlocks),
-	}
+	}, NewRuntimeService(s.mux, s.interval).Methods()...)
 }
 
 // nodeError maps an error of the CometBFT node to a coded error: applications' coded errors

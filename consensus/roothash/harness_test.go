@@ -48,6 +48,8 @@ type options struct {
 	maxEvidenceAge uint64
 	// backups overrides the elected backups (the configured group_backup_size stays 3).
 	backups []string
+	// runtime, when set, edits the test runtime's descriptor.
+	runtime func(*registryapi.Runtime)
 }
 
 type harness struct {
@@ -99,6 +101,9 @@ func newHarness(t *testing.T, o options) *harness {
 	}
 	h.funder = fix.Accounts[len(nodeNames)]
 	h.rt = testRuntime(h.funder.Public())
+	if o.runtime != nil {
+		o.runtime(&h.rt)
+	}
 	reg := &fakeRegistry{runtimes: []registryapi.Runtime{h.rt}}
 	for _, name := range nodeNames {
 		reg.nodes = append(reg.nodes, node.Node{

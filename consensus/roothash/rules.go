@@ -154,6 +154,15 @@ func registeredRAK(n *node.Node, rt namespace.Namespace, active *registryapi.Ver
 	return e.Capabilities.TEE.RAK, true
 }
 
+// SlashParams returns the runtime's own penalty for reason (its descriptor's
+// staking.slashing), or nil when the global one applies.
+func SlashParams(rt *registryapi.Runtime, reason stakingapi.SlashReason) *stakingapi.SlashParams {
+	if sp, ok := rt.Staking.Slashing[reason]; ok {
+		return &sp
+	}
+	return nil
+}
+
 // FreezeInterval returns how long a node slashed for reason in the runtime is frozen: the
 // runtime's override when it has one, else the global value staking reported.
 func FreezeInterval(rt *registryapi.Runtime, reason stakingapi.SlashReason, global beacon.EpochTime) beacon.EpochTime {

@@ -8,7 +8,8 @@ import (
 	stakingapi "github.com/atoll-project/atoll/consensus/staking/api"
 )
 
-// slashNode slashes the entity of node id for reason in the runtime, sends the stake to the
+// slashNode slashes the entity of node id for reason in the runtime (by the runtime's own
+// penalty when its descriptor sets one, else the global one), sends the stake to the
 // runtime's account and freezes the node. A node the registry does not know (its record
 // removed) cannot be slashed and is skipped, as is a slash that staking rejects; both are
 // logged. Only a state failure is returned.
@@ -24,7 +25,7 @@ func (a *App) slashNode(ctx *consensus.Context, rs *api.RuntimeState, id signatu
 	}
 	to := stakingapi.NewRuntimeAddress(rs.Runtime.ID)
 	child := ctx.NewChild()
-	res, err := staking.Slash(child, staking.SlashRequest{Offender: stakingapi.NewAddress(n.EntityID), Reason: reason, To: &to})
+	res, err := staking.Slash(child, staking.SlashRequest{Offender: stakingapi.NewAddress(n.EntityID), Reason: reason, To: &to, Params: SlashParams(&rs.Runtime, reason)})
 	if err == nil {
 		err = a.registry.FreezeNode(child, id, FreezeInterval(&rs.Runtime, reason, res.FreezeInterval))
 	}

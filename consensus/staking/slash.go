@@ -17,19 +17,24 @@ type SlashRequest struct {
 	// To receives the slashed stake (the runtime's account, for roothash); nil sends it to the
 	// common pool.
 	To *api.Address
+	// Params, when set, replace the global penalty of Reason: Params.Amount is taken and
+	// Params.FreezeInterval returned (a runtime's own slashing parameters, for roothash). The
+	// reason must still be a known one.
+	Params *api.SlashParams
 }
 
 // SlashResult is what Slash did.
 type SlashResult struct {
-	// Amount is the stake taken (at most the reason's amount, at most what there was).
+	// Amount is the stake taken (at most the penalty's amount, at most what there was).
 	Amount quantity.Quantity
 	// FreezeInterval is how long the caller must freeze the offending node, in epochs.
 	FreezeInterval beacon.EpochTime
 }
 
-// Slash takes the reason's penalty from the offender's active and debonding escrow in
-// proportion to their balances (share counts unchanged, so every delegator loses alike) and
-// moves it to To. It emits api.TakeEscrowEvent. Freezing the node is the caller's business.
+// Slash takes the penalty (req.Params, else the global one of req.Reason) from the offender's
+// active and debonding escrow in proportion to their balances (share counts unchanged, so
+// every delegator loses alike) and moves it to To. It emits api.TakeEscrowEvent. Freezing the
+// node is the caller's business.
 func Slash(ctx *consensus.Context, req SlashRequest) (*SlashResult, error) {
 	v := stateView{ctx.State()}
 	p, err := v.params()
@@ -39,6 +44,9 @@ func Slash(ctx *consensus.Context, req SlashRequest) (*SlashResult, error) {
 	sp, ok := p.Slashing.Of(req.Reason)
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown slash reason 0x%02x", api.ErrInvalidArgument, uint8(req.Reason))
+	}
+	if req.Params != nil {
+		sp = req.Params
 	}
 	accts := newAccountSet(v)
 	offender, err := accts.get(req.Offender)

@@ -41,6 +41,7 @@ func NewRootCommand(s Streams) *cobra.Command {
 		newKeysCommand(s),
 		newGenesisCommand(s),
 		newEntityCommand(s),
+		newRuntimeCommand(s),
 		newStakeCommand(s),
 		newStatusCommand(s),
 		newBenchCommand(s),
