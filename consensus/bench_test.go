@@ -3,6 +3,7 @@ package consensus_test
 import (
 	"context"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -98,6 +99,84 @@ func benchFinalize(b *testing.B, checked bool) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "tx/s")
+}
+
+// BenchmarkNodeCycleTransfers replays what a validator's mux does under the load tool
+// (`atoll bench transfers`: many accounts, two pipelined nonces each, batches of 250): each
+// batch is pre-verified (the gRPC SubmitTxs path) and checked into the mempool; every 2,500
+// transactions a block takes the pending ones but the last 500 (which arrived during the
+// round), is finalized and committed, and those 500 are rechecked. It reports the process's
+// CPU time per transaction (both cores' worth), the figure the node profile gives.
+func BenchmarkNodeCycleTransfers(b *testing.B) {
+	const (
+		accounts   = 3000
+		batch      = 250
+		blockEvery = 2500
+		leftOver   = 500
+	)
+	f, c := newChain(b, memchain.FixtureParams{Validators: 1, Accounts: accounts, Balance: 1 << 40})
+	txs := make([][]byte, b.N)
+	for i := range txs {
+		s := f.Accounts[i%accounts]
+		to := memchain.Address(f.Accounts[(i+1)%accounts])
+		txs[i] = transfer(f, s, uint64(i/accounts), to, 1, 0)
+	}
+	mux := c.Mux()
+	ctx := context.Background()
+	check := func(tx []byte, typ abci.CheckTxType) {
+		resp, err := mux.CheckTx(ctx, &abci.RequestCheckTx{Tx: tx, Type: typ})
+		if err != nil || resp.Code != 0 {
+			b.Fatalf("CheckTx (%v): %v %s", typ, err, resp.GetLog())
+		}
+	}
+	var pending [][]byte
+	finalize := func(n int) {
+		height := c.NextHeight()
+		res, err := mux.FinalizeBlock(ctx, &abci.RequestFinalizeBlock{Height: height, Time: c.TimeAt(height), Txs: pending[:n]})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for j, r := range res.TxResults {
+			if r.Code != 0 {
+				b.Fatalf("tx %d: %s", j, r.Log)
+			}
+		}
+		if _, err := mux.Commit(ctx, &abci.RequestCommit{}); err != nil {
+			b.Fatal(err)
+		}
+		pending = append(pending[:0], pending[n:]...)
+		for _, tx := range pending {
+			check(tx, abci.CheckTxType_Recheck)
+		}
+	}
+	runtime.GC()
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for i := 0; i < len(txs); i += batch {
+		part := txs[i:min(i+batch, len(txs))]
+		mux.PreverifyTxs(part)
+		for _, tx := range part {
+			check(tx, abci.CheckTxType_New)
+		}
+		pending = append(pending, part...)
+		if len(pending) >= blockEvery {
+			finalize(len(pending) - leftOver)
+		}
+	}
+	if len(pending) > 0 {
+		finalize(len(pending))
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/tx")
+}
+
+// cpuTime returns the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 var _ consensus.Event = staking.TransferEvent{}

@@ -69,18 +69,12 @@ type committed struct {
 	time   time.Time
 }
 
-// pendingBlock is a block FinalizeBlock executed whose state Commit has not persisted yet.
+// pendingBlock is a block FinalizeBlock executed (and applied to the node DB) whose state
+// Commit has not finalized yet.
 type pendingBlock struct {
 	height int64
 	time   time.Time
 	root   node.Root
-	batch  *node.Batch
-}
-
-// checkState is the mempool's view: the committed state plus the accepted pending txs.
-type checkState struct {
-	tree  *mkvs.Tree
-	block *BlockInfo
 }
 
 // Mux is the ABCI application: it drives the consensus applications for CometBFT (or for
@@ -174,7 +168,11 @@ func (m *Mux) load() error {
 		}
 		m.last.time = time.Unix(0, rec.Time).UTC()
 	}
-	m.check = &checkState{tree: mkvs.NewWithRoot(m.last.root, m.db)}
+	check, err := m.newCheckState(m.last.root)
+	if err != nil {
+		return fmt.Errorf("consensus: opening the check state: %w", err)
+	}
+	m.check = check
 	return nil
 }
 
@@ -186,15 +184,20 @@ type MuxStats struct {
 	BatchVerified uint64
 	// CacheHits counts block transactions whose CheckTx verdict was reused.
 	CacheHits uint64
+	// PreVerified counts signatures PreverifyTxs verified (in batches) and cached.
+	PreVerified uint64
 }
 
 type muxCounters struct {
-	single, batch, hits atomic.Uint64
+	single, batch, hits, pre atomic.Uint64
 }
 
 // Stats returns the signature counters.
 func (m *Mux) Stats() MuxStats {
-	return MuxStats{SingleVerified: m.stats.single.Load(), BatchVerified: m.stats.batch.Load(), CacheHits: m.stats.hits.Load()}
+	return MuxStats{
+		SingleVerified: m.stats.single.Load(), BatchVerified: m.stats.batch.Load(),
+		CacheHits: m.stats.hits.Load(), PreVerified: m.stats.pre.Load(),
+	}
 }
 
 // ChainContext returns the chain context the mux runs.
@@ -290,9 +293,9 @@ func (m *Mux) epochAt(st State, height int64) (beacon.EpochTime, error) {
 	return m.router.epochs.EpochAt(st, height)
 }
 
-// Commit implements abci.Application: it persists the state FinalizeBlock computed, in one
-// atomic step (the node DB's Finalize), prunes old heights, and resets the check state to the
-// new root. Any failure halts the node.
+// Commit implements abci.Application: it finalizes the state FinalizeBlock computed and wrote,
+// in one atomic, durable step (the node DB's Finalize), resets the check state to the new root
+// and prunes old heights. Any failure halts the node.
 func (m *Mux) Commit(ctx context.Context, _ *abci.RequestCommit) (*abci.ResponseCommit, error) {
 	m.deliverMu.Lock()
 	defer m.deliverMu.Unlock()
@@ -300,23 +303,34 @@ func (m *Mux) Commit(ctx context.Context, _ *abci.RequestCommit) (*abci.Response
 	if p == nil {
 		return nil, fmt.Errorf("consensus: Commit without a finalized block")
 	}
-	if err := m.db.Apply(ctx, p.batch); err != nil {
-		return nil, fmt.Errorf("consensus: persisting block %d: %w", p.height, err)
+	if err := m.finalize(ctx, p); err != nil {
+		return nil, err
 	}
+	if err := m.prune(ctx, p.height); err != nil {
+		return nil, err
+	}
+	return &abci.ResponseCommit{}, nil
+}
+
+// finalize makes p the last committed block and resets the check state to its root. It
+// holds checkMu throughout: the check state reads the flat index of the latest finalized
+// root, which must not move under it.
+func (m *Mux) finalize(ctx context.Context, p *pendingBlock) error {
+	m.checkMu.Lock()
+	defer m.checkMu.Unlock()
 	if err := m.db.Finalize(ctx, uint64(p.height), []node.Root{p.root}); err != nil {
-		return nil, fmt.Errorf("consensus: finalizing block %d: %w", p.height, err)
+		return fmt.Errorf("consensus: finalizing block %d: %w", p.height, err)
 	}
 	m.pending = nil
 	m.lastMu.Lock()
 	m.last = committed{height: p.height, root: p.root, time: p.time}
 	m.lastMu.Unlock()
-	if err := m.prune(ctx, p.height); err != nil {
-		return nil, err
+	check, err := m.newCheckState(p.root)
+	if err != nil {
+		return fmt.Errorf("consensus: resetting the check state: %w", err)
 	}
-	m.checkMu.Lock()
-	m.check = &checkState{tree: mkvs.NewWithRoot(p.root, m.db)}
-	m.checkMu.Unlock()
-	return &abci.ResponseCommit{}, nil
+	m.check = check
+	return nil
 }
 
 func (m *Mux) prune(ctx context.Context, height int64) error {

@@ -8,7 +8,6 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	cerrors "github.com/atoll-project/atoll/common/errors"
-	"github.com/atoll-project/atoll/common/hash"
 	"github.com/atoll-project/atoll/common/signature"
 	"github.com/atoll-project/atoll/consensus/transaction"
 )
@@ -17,8 +16,9 @@ func timeFromUnixNano(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 
 // FinalizeBlock implements abci.Application. It runs BeginBlock on every application, each
 // transaction in order (exactly one result per transaction), EndBlock on every application,
-// and computes the new state root, which it returns as the AppHash. Nothing is persisted
-// until Commit. An error (a state failure) halts the node.
+// and computes the new state root, which it returns as the AppHash. The new state is written
+// to the node DB but finalized (made durable and the latest) only by Commit. An error (a state
+// failure) halts the node.
 func (m *Mux) FinalizeBlock(ctx context.Context, req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
 	m.deliverMu.Lock()
 	defer m.deliverMu.Unlock()
@@ -42,7 +42,13 @@ func (m *Mux) FinalizeBlock(ctx context.Context, req *abci.RequestFinalizeBlock)
 	if err != nil {
 		return nil, fmt.Errorf("consensus: block %d: computing the state root: %w", req.Height, err)
 	}
-	m.pending = &pendingBlock{height: req.Height, time: block.Time, root: root, batch: batch}
+	// The new nodes are written now, unfinalized, rather than in Commit, during which
+	// CometBFT holds the mempool: a crash before Commit loses them (unfinalized roots do not
+	// survive one), and replaying the block applies them again.
+	if err := m.db.Apply(ctx, batch); err != nil {
+		return nil, fmt.Errorf("consensus: block %d: persisting the state: %w", req.Height, err)
+	}
+	m.pending = &pendingBlock{height: req.Height, time: block.Time, root: root}
 	resp.AppHash = append([]byte(nil), root.Hash[:]...)
 	return resp, nil
 }
@@ -89,7 +95,7 @@ func (m *Mux) executeBlock(st State, block *BlockInfo, txs [][]byte) (*abci.Resp
 		if err != nil {
 			return nil, fmt.Errorf("transaction %d (%s): %w", i, decoded[i].Hash, err)
 		}
-		resp.TxResults[i] = txResult(out.err, decoded[i], out.gasUsed, out.events)
+		resp.TxResults[i] = txResult(out.err, decoded[i].Decoded, out.gasUsed, out.events)
 	}
 
 	end := m.rootContext(ModeEndBlock, block, st)
@@ -124,8 +130,8 @@ func txResult(err error, d *transaction.Decoded, gasUsed transaction.Gas, events
 // decodeBlock decodes a block's transactions. Those this node verified in CheckTx come from
 // the verified cache (and leave it); the rest are decoded and their signatures verified in
 // one batch. errs[i] is set for a transaction that fails either step.
-func (m *Mux) decodeBlock(txs [][]byte) ([]*transaction.Decoded, []error) {
-	decoded := make([]*transaction.Decoded, len(txs))
+func (m *Mux) decodeBlock(txs [][]byte) ([]*verifiedTx, []error) {
+	decoded := make([]*verifiedTx, len(txs))
 	errs := make([]error, len(txs))
 	var batch *signature.BatchVerifier
 	var inBatch []int
@@ -135,10 +141,9 @@ func (m *Mux) decodeBlock(txs [][]byte) ([]*transaction.Decoded, []error) {
 			errs[i] = fmt.Errorf("%w: %d bytes, limit %d", transaction.ErrTooLarge, len(raw), maxBytes)
 			continue
 		}
-		h := hash.Digest(raw)
-		if d, ok := m.verified.get(h); ok {
+		if d, ok := m.verified.get(raw); ok {
 			decoded[i] = d
-			m.verified.remove(h)
+			m.verified.remove(raw)
 			m.stats.hits.Add(1)
 			continue
 		}
@@ -152,7 +157,7 @@ func (m *Mux) decodeBlock(txs [][]byte) ([]*transaction.Decoded, []error) {
 		}
 		d.AddToBatch(batch, m.chain.txContext)
 		inBatch = append(inBatch, i)
-		decoded[i] = d
+		decoded[i] = newVerifiedTx(d)
 	}
 	if batch != nil {
 		m.stats.batch.Add(uint64(batch.Len()))

@@ -276,6 +276,36 @@ func TestFinalizeBlockReusesCheckTxVerdictsAndBatchVerifiesTheRest(t *testing.T)
 	}
 }
 
+func TestPreverifiedTransactionsSkipVerificationInCheckTxAndBadOnesAreRejectedAsBefore(t *testing.T) {
+	f, c := newChain(t, params())
+	a := f.Accounts[0]
+	to := memchain.Address(f.Accounts[1])
+	var good [][]byte
+	for nonce := uint64(0); nonce < 100; nonce++ { // enough to be split across goroutines
+		good = append(good, transfer(f, a, nonce, to, 1, 0))
+	}
+	forged := forgeForOtherChain(t, memchain.TestSigner("account", 0))
+	txs := append(append([][]byte{}, good...), forged, []byte{0x01})
+	before := c.Mux().Stats()
+	c.Mux().PreverifyTxs(txs)
+	after := c.Mux().Stats()
+	if n := after.PreVerified - before.PreVerified; n != uint64(len(good)) {
+		t.Fatalf("%d signatures pre-verified, want %d", n, len(good))
+	}
+	for _, tx := range good {
+		wantErr(t, c.CheckTx(tx), nil)
+	}
+	if single := c.Mux().Stats().SingleVerified - after.SingleVerified; single != 0 {
+		t.Fatalf("CheckTx verified %d pre-verified signatures again", single)
+	}
+	// What failed pre-verification was not cached: CheckTx verifies and rejects it as always.
+	wantErr(t, c.CheckTx(forged), transaction.ErrInvalidSignature)
+	wantErr(t, c.CheckTx([]byte{0x01}), transaction.ErrMalformedTransaction)
+	if single := c.Mux().Stats().SingleVerified - after.SingleVerified; single != 1 {
+		t.Fatalf("%d signatures verified in CheckTx, want the forged one", single)
+	}
+}
+
 func forgeForOtherChain(t *testing.T, s signature.Signer) []byte {
 	t.Helper()
 	other, err := memchain.NewFixture(memchain.FixtureParams{Validators: 1, Accounts: 2, Balance: 5})

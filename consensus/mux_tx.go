@@ -8,8 +8,6 @@ import (
 
 	"github.com/atoll-project/atoll/common/cbor"
 	cerrors "github.com/atoll-project/atoll/common/errors"
-	"github.com/atoll-project/atoll/common/hash"
-	staking "github.com/atoll-project/atoll/consensus/staking/api"
 	"github.com/atoll-project/atoll/consensus/transaction"
 	"github.com/atoll-project/atoll/mkvs"
 	"github.com/atoll-project/atoll/mkvs/node"
@@ -29,7 +27,7 @@ type txOutcome struct {
 // authenticator (nonce, fee), then the method in a nested Context. In CheckTx a failing method
 // rejects the whole transaction; in a block the fee and nonce stay spent. The error return is
 // for state failures only (halt).
-func (m *Mux) runTx(parent *Context, d *transaction.Decoded) (txOutcome, error) {
+func (m *Mux) runTx(parent *Context, d *verifiedTx) (txOutcome, error) {
 	reject := func(err error) (txOutcome, error) {
 		if IsStateError(err) {
 			return txOutcome{}, err
@@ -45,7 +43,7 @@ func (m *Mux) runTx(parent *Context, d *transaction.Decoded) (txOutcome, error) 
 		return reject(fmt.Errorf("%w: %q", transaction.ErrUnknownMethod, tx.Method))
 	}
 	signer := d.Signer()
-	caller := &Caller{Address: staking.NewAddress(signer), Signer: &signer, TxHash: d.Hash}
+	caller := &Caller{Address: d.signerAddr, Signer: &signer, TxHash: d.Hash}
 	txCtx := parent.WithCaller(caller, NewGasAccountant(tx.Fee.Gas))
 	if m.router.auth != nil {
 		authCtx := txCtx.NewChild()
@@ -76,7 +74,7 @@ func (m *Mux) runTx(parent *Context, d *transaction.Decoded) (txOutcome, error) 
 }
 
 // CheckTx implements abci.Application. It decodes and verifies the transaction (or takes the
-// verdict cached by an earlier check), then runs it against the check state: an accepted
+// verdict cached by an earlier check or by PreverifyTxs), then runs it against the check state: an accepted
 // transaction's fee, nonce and effects stay in the check state, so one account can have many
 // pending transactions, each needing the next nonce. After Commit the check state restarts
 // from the committed root and CometBFT rechecks the pending ones in order.
@@ -87,7 +85,7 @@ func (m *Mux) CheckTx(ctx context.Context, req *abci.RequestCheckTx) (*abci.Resp
 	}
 	m.checkMu.Lock()
 	defer m.checkMu.Unlock()
-	st := &treeState{ctx: ctx, tree: m.check.tree}
+	st := m.check.view(ctx)
 	if m.check.block == nil {
 		block, err := m.checkBlock(st)
 		if err != nil {
@@ -102,7 +100,7 @@ func (m *Mux) CheckTx(ctx context.Context, req *abci.RequestCheckTx) (*abci.Resp
 	if out.err != nil {
 		return checkTxError(out.err), nil
 	}
-	m.verified.put(d)
+	m.verified.put(req.Tx, d)
 	return &abci.ResponseCheckTx{Code: abci.CodeTypeOK, GasWanted: int64(d.Tx.Fee.Gas), GasUsed: int64(out.gasUsed)}, nil
 }
 
@@ -130,11 +128,11 @@ func checkTxError(err error) *abci.ResponseCheckTx {
 
 // decodeVerified returns the decoded, signature-checked transaction, from the verified cache
 // or by decoding and verifying it.
-func (m *Mux) decodeVerified(raw []byte) (*transaction.Decoded, error) {
+func (m *Mux) decodeVerified(raw []byte) (*verifiedTx, error) {
 	if int64(len(raw)) > m.chain.doc.Consensus.MaxTxBytes {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", transaction.ErrTooLarge, len(raw), m.chain.doc.Consensus.MaxTxBytes)
 	}
-	if d, ok := m.verified.get(hash.Digest(raw)); ok {
+	if d, ok := m.verified.get(raw); ok {
 		return d, nil
 	}
 	d, err := transaction.Decode(raw)
@@ -145,7 +143,7 @@ func (m *Mux) decodeVerified(raw []byte) (*transaction.Decoded, error) {
 	if err := d.Verify(m.chain.txContext); err != nil {
 		return nil, err
 	}
-	return d, nil
+	return newVerifiedTx(d), nil
 }
 
 // decodeUnverified decodes a transaction for proposal checks, which need no signature.
@@ -153,8 +151,8 @@ func (m *Mux) decodeUnverified(raw []byte) (*transaction.Decoded, error) {
 	if int64(len(raw)) > m.chain.doc.Consensus.MaxTxBytes {
 		return nil, fmt.Errorf("%w: %d bytes", transaction.ErrTooLarge, len(raw))
 	}
-	if d, ok := m.verified.get(hash.Digest(raw)); ok {
-		return d, nil
+	if d, ok := m.verified.get(raw); ok {
+		return d.Decoded, nil
 	}
 	return transaction.Decode(raw)
 }

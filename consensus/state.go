@@ -87,11 +87,25 @@ type overlayEntry struct {
 	removed bool
 }
 
+// smallOverlayEntry is a buffered write of an overlay still in its small form.
+type smallOverlayEntry struct {
+	key []byte
+	overlayEntry
+}
+
+// smallOverlayMax is the most writes an overlay keeps in a slice before it moves them to a
+// map: a transaction's overlays hold a handful of writes, which a slice holds without
+// allocating a map and searches faster than it hashes.
+const smallOverlayMax = 8
+
 // Overlay buffers writes over a parent State until Commit applies them to it; dropping an
 // Overlay reverts them. Overlays nest: a transaction's overlay sits on the block's state, a
 // runtime message's on the transaction's.
 type Overlay struct {
 	parent State
+	// The buffered writes are in small while there are at most smallOverlayMax of them, then
+	// all in writes (small is then empty). Values are the overlay's own copies.
+	small  []smallOverlayEntry
 	writes map[string]overlayEntry
 }
 
@@ -100,9 +114,63 @@ func NewOverlay(parent State) *Overlay {
 	return &Overlay{parent: parent}
 }
 
+// lookup returns the buffered write of key.
+func (o *Overlay) lookup(key []byte) (overlayEntry, bool) {
+	if o.writes != nil {
+		e, ok := o.writes[string(key)]
+		return e, ok
+	}
+	for i := range o.small {
+		if string(o.small[i].key) == string(key) {
+			return o.small[i].overlayEntry, true
+		}
+	}
+	return overlayEntry{}, false
+}
+
+// set buffers e (whose value the overlay owns) for key.
+func (o *Overlay) set(key []byte, e overlayEntry) {
+	if o.writes == nil {
+		for i := range o.small {
+			if string(o.small[i].key) == string(key) {
+				o.small[i].overlayEntry = e
+				return
+			}
+		}
+		if len(o.small) < smallOverlayMax {
+			if o.small == nil {
+				o.small = make([]smallOverlayEntry, 0, 4)
+			}
+			o.small = append(o.small, smallOverlayEntry{key: bytes.Clone(key), overlayEntry: e})
+			return
+		}
+		o.writes = make(map[string]overlayEntry, 2*smallOverlayMax)
+		for _, se := range o.small {
+			o.writes[string(se.key)] = se.overlayEntry
+		}
+		o.small = nil
+	}
+	o.writes[string(key)] = e
+}
+
+// each calls fn on every buffered write, in no particular order.
+func (o *Overlay) each(fn func(key []byte, e overlayEntry) error) error {
+	for _, se := range o.small {
+		if err := fn(se.key, se.overlayEntry); err != nil {
+			return err
+		}
+	}
+	for k, e := range o.writes {
+		if err := fn([]byte(k), e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Get implements State.
 func (o *Overlay) Get(key []byte) ([]byte, error) {
-	if e, ok := o.writes[string(key)]; ok {
+	if e, ok := o.lookup(key); ok {
 		if e.removed {
 			return nil, nil
 		}
@@ -113,39 +181,34 @@ func (o *Overlay) Get(key []byte) ([]byte, error) {
 
 // Insert implements State.
 func (o *Overlay) Insert(key, value []byte) error {
-	if o.writes == nil {
-		o.writes = make(map[string]overlayEntry, 4)
-	}
 	v := make([]byte, len(value))
 	copy(v, value)
-	o.writes[string(key)] = overlayEntry{value: v}
+	o.set(key, overlayEntry{value: v})
 	return nil
 }
 
 // Remove implements State.
 func (o *Overlay) Remove(key []byte) error {
-	if o.writes == nil {
-		o.writes = make(map[string]overlayEntry, 4)
-	}
-	o.writes[string(key)] = overlayEntry{removed: true}
+	o.set(key, overlayEntry{removed: true})
 	return nil
 }
 
 // Iterate implements State, merging the buffered writes with the parent's keys.
 func (o *Overlay) Iterate(start, end []byte, fn func(key, value []byte) (bool, error)) error {
 	var keys []string
-	for k := range o.writes {
-		if k >= string(start) && (end == nil || k < string(end)) {
+	_ = o.each(func(key []byte, _ overlayEntry) error {
+		if k := string(key); k >= string(start) && (end == nil || k < string(end)) {
 			keys = append(keys, k)
 		}
-	}
+		return nil
+	})
 	sort.Strings(keys)
 	i := 0
 	stopped := false
 	// emitOwn yields the buffered keys below limit (all of them when limit is nil).
 	emitOwn := func(limit []byte) (bool, error) {
 		for ; i < len(keys) && (limit == nil || keys[i] < string(limit)); i++ {
-			e := o.writes[keys[i]]
+			e, _ := o.lookup([]byte(keys[i]))
 			if e.removed {
 				continue
 			}
@@ -163,7 +226,7 @@ func (o *Overlay) Iterate(start, end []byte, fn func(key, value []byte) (bool, e
 			stopped = true
 			return false, err
 		}
-		if _, own := o.writes[string(key)]; own {
+		if _, own := o.lookup(key); own {
 			// The buffered entry shadows the parent's; emitOwn yields it next round.
 			return true, nil
 		}
@@ -182,20 +245,26 @@ func (o *Overlay) Iterate(start, end []byte, fn func(key, value []byte) (bool, e
 
 // Commit applies the buffered writes to the parent and empties the overlay.
 func (o *Overlay) Commit() error {
-	for k, e := range o.writes {
-		var err error
-		if e.removed {
-			err = o.parent.Remove([]byte(k))
-		} else {
-			err = o.parent.Insert([]byte(k), e.value)
-		}
+	if p, ok := o.parent.(*Overlay); ok {
+		// The values are this overlay's own copies, and it is emptied: hand them over.
+		_ = o.each(func(key []byte, e overlayEntry) error {
+			p.set(key, e)
+			return nil
+		})
+	} else {
+		err := o.each(func(key []byte, e overlayEntry) error {
+			if e.removed {
+				return o.parent.Remove(key)
+			}
+			return o.parent.Insert(key, e.value)
+		})
 		if err != nil {
 			return err
 		}
 	}
-	o.writes = nil
+	o.small, o.writes = nil, nil
 	return nil
 }
 
 // Len returns the number of buffered writes.
-func (o *Overlay) Len() int { return len(o.writes) }
+func (o *Overlay) Len() int { return len(o.small) + len(o.writes) }

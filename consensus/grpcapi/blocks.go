@@ -156,6 +156,9 @@ func (s *Service) submitTxs(ctx context.Context, req SubmitTxsRequest) (SubmitTx
 		return SubmitTxsResponse{}, fmt.Errorf("%w: %d transactions, want 1..%d", ErrInvalidArgument, n, MaxBatchTxs)
 	}
 	out := SubmitTxsResponse{Rejections: make([]*cerrors.Wire, len(req.Txs))}
+	// Signatures are verified here, in batches on every core, rather than one at a time on
+	// CometBFT's serialised CheckTx path, which then finds the verdicts in the mux's cache.
+	s.mux.PreverifyTxs(req.Txs)
 	for i, tx := range req.Txs {
 		if err := ctx.Err(); err != nil {
 			return SubmitTxsResponse{}, err

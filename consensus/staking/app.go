@@ -195,6 +195,12 @@ func prepare(ctx *consensus.Context, p *api.ConsensusParameters, op string, raw 
 	if err := ctx.Gas().UseGas(p.GasCosts[op]); err != nil {
 		return err
 	}
+	if t, ok := dst.(*api.Transfer); ok {
+		if decodeTransferFast(raw, t) {
+			return validate()
+		}
+		*t = api.Transfer{}
+	}
 	if err := cbor.UnmarshalCanonical(raw, dst); err != nil {
 		return fmt.Errorf("%w: %v", transaction.ErrMalformedBody, err)
 	}

@@ -100,19 +100,33 @@ func (v stateView) setSupply(r *supplyRecord) error {
 // account returns the account of addr, the zero account when absent.
 func (v stateView) account(addr api.Address) (*api.Account, error) {
 	var a api.Account
-	if _, err := v.get(accountKeyFmt.Encode(tableAccount, addr), &a); err != nil {
-		return nil, err
+	key := accountKey(addr)
+	raw, err := v.s.Get(key[:])
+	if err != nil || raw == nil {
+		return &a, err
+	}
+	if err := decodeAccount(raw, &a); err != nil {
+		return nil, consensus.StateError(fmt.Errorf("staking: record %x: %w", key[:], err))
 	}
 	return &a, nil
 }
 
+// accountKey returns accountKeyFmt.Encode(tableAccount, addr), built without the key format's
+// reflection: every transaction reads and writes accounts.
+func accountKey(addr api.Address) [2 + api.AddressSize]byte {
+	var key [2 + api.AddressSize]byte
+	key[0], key[1] = consensus.PrefixStaking, tableAccount
+	copy(key[2:], addr[:])
+	return key
+}
+
 // setAccount stores a, or removes the record of an empty account.
 func (v stateView) setAccount(addr api.Address, a *api.Account) error {
-	key := accountKeyFmt.Encode(tableAccount, addr)
+	key := accountKey(addr)
 	if a.IsEmpty() {
-		return v.s.Remove(key)
+		return v.s.Remove(key[:])
 	}
-	return v.put(key, a)
+	return v.s.Insert(key[:], encodeAccount(a))
 }
 
 func (v stateView) delegation(delegator, escrow api.Address) (*api.Delegation, error) {
