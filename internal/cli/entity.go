@@ -12,16 +12,16 @@ import (
 	"github.com/atoll-project/atoll/node"
 )
 
-// entityRegistryMissing says what `atoll entity` cannot do yet.
-const entityRegistryMissing = "Entity descriptors (the entity's signed list of the nodes it vouches for) " +
-	"belong to the registry service, which is not built yet (issue 13): `atoll entity` cannot write or " +
-	"register one. Until then an entity is its key and its staking account."
+// entityRegistryNote points from the entity's keys to its registry descriptor.
+const entityRegistryNote = "The entity descriptor (the entity's signed list of the nodes it vouches for) " +
+	"lives in the registry: `atoll registry entity register --datadir DIR` registers it and " +
+	"`atoll registry entity show` shows it."
 
 func newEntityCommand(s Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "entity",
 		Short: "Show a node's entity: its key and staking account",
-		Long:  "An entity is the operator of nodes: it owns their stake and receives the fees they earn.\n\n" + entityRegistryMissing,
+		Long:  "An entity is the operator of nodes: it owns their stake and receives the fees they earn.\n\n" + entityRegistryNote,
 	}
 	cmd.AddCommand(newEntityShowCommand(s))
 	return cmd
@@ -55,7 +55,7 @@ func newEntityShowCommand(s Streams) *cobra.Command {
 			}
 			pub := id.Public
 			id.Reset()
-			out := entityOutput{DataDir: nf.dataDir, EntityID: pub.Entity, Address: staking.NewAddress(pub.Entity), Note: entityRegistryMissing}
+			out := entityOutput{DataDir: nf.dataDir, EntityID: pub.Entity, Address: staking.NewAddress(pub.Entity), Note: entityRegistryNote}
 			if query {
 				c, err := nf.dial()
 				if err != nil {
@@ -78,7 +78,7 @@ func newEntityShowCommand(s Streams) *cobra.Command {
 				fmt.Fprintf(s.Out, "  balance    %s (nonce %d), escrow %s, at height %d\n",
 					out.Account.General.Balance, out.Account.General.Nonce, out.Account.Escrow.Active.Balance, out.Height)
 			}
-			_, err = fmt.Fprintf(s.Out, "\n%s\n", entityRegistryMissing)
+			_, err = fmt.Fprintf(s.Out, "\n%s\n", entityRegistryNote)
 			return err
 		},
 	}

@@ -41,6 +41,8 @@ func NewRootCommand(s Streams) *cobra.Command {
 		newKeysCommand(s),
 		newGenesisCommand(s),
 		newEntityCommand(s),
+		newRegistryCommand(s),
+		newSchedulerCommand(s),
 		newRuntimeCommand(s),
 		newStakeCommand(s),
 		newStatusCommand(s),
