@@ -1,9 +1,6 @@
 package beacon
 
 import (
-	"fmt"
-
-	"github.com/atoll-project/atoll/common/cbor"
 	"github.com/atoll-project/atoll/common/hash"
 	"github.com/atoll-project/atoll/common/keyformat"
 	"github.com/atoll-project/atoll/consensus"
@@ -28,16 +25,9 @@ type epochRecord struct {
 }
 
 func getRecord(s consensus.State, table uint8, dst any) (bool, error) {
-	raw, err := s.Get(singletonKeyFmt.Encode(table))
-	if err != nil || raw == nil {
-		return false, err
-	}
-	if err := cbor.UnmarshalTrusted(raw, dst); err != nil {
-		return false, consensus.StateError(fmt.Errorf("beacon: record 0x%02x: %w", table, err))
-	}
-	return true, nil
+	return consensus.GetRecord(s, "beacon", singletonKeyFmt.Encode(table), dst)
 }
 
 func setRecord(s consensus.State, table uint8, v any) error {
-	return s.Insert(singletonKeyFmt.Encode(table), cbor.Marshal(v))
+	return consensus.PutRecord(s, singletonKeyFmt.Encode(table), v)
 }

@@ -73,17 +73,10 @@ type stateView struct {
 }
 
 func (v stateView) get(key []byte, dst any) (bool, error) {
-	raw, err := v.s.Get(key)
-	if err != nil || raw == nil {
-		return false, err
-	}
-	if err := cbor.UnmarshalTrusted(raw, dst); err != nil {
-		return false, consensus.StateError(fmt.Errorf("registry: record %x: %w", key, err))
-	}
-	return true, nil
+	return consensus.GetRecord(v.s, "registry", key, dst)
 }
 
-func (v stateView) put(key []byte, value any) error { return v.s.Insert(key, cbor.Marshal(value)) }
+func (v stateView) put(key []byte, value any) error { return consensus.PutRecord(v.s, key, value) }
 
 func (v stateView) has(key []byte) (bool, error) {
 	raw, err := v.s.Get(key)

@@ -3,7 +3,6 @@ package roothash
 import (
 	"fmt"
 
-	"github.com/atoll-project/atoll/common/cbor"
 	"github.com/atoll-project/atoll/common/keyformat"
 	"github.com/atoll-project/atoll/common/namespace"
 	"github.com/atoll-project/atoll/common/signature"
@@ -52,17 +51,10 @@ type stateView struct {
 }
 
 func (v stateView) get(key []byte, dst any) (bool, error) {
-	raw, err := v.s.Get(key)
-	if err != nil || raw == nil {
-		return false, err
-	}
-	if err := cbor.UnmarshalTrusted(raw, dst); err != nil {
-		return false, consensus.StateError(fmt.Errorf("roothash: record %x: %w", key, err))
-	}
-	return true, nil
+	return consensus.GetRecord(v.s, "roothash", key, dst)
 }
 
-func (v stateView) put(key []byte, value any) error { return v.s.Insert(key, cbor.Marshal(value)) }
+func (v stateView) put(key []byte, value any) error { return consensus.PutRecord(v.s, key, value) }
 
 func (v stateView) params() (*api.ConsensusParameters, error) {
 	var p api.ConsensusParameters

@@ -1,9 +1,6 @@
 package scheduler
 
 import (
-	"fmt"
-
-	"github.com/atoll-project/atoll/common/cbor"
 	"github.com/atoll-project/atoll/common/hash"
 	"github.com/atoll-project/atoll/common/keyformat"
 	"github.com/atoll-project/atoll/common/namespace"
@@ -44,17 +41,10 @@ type stateView struct {
 }
 
 func (v stateView) get(key []byte, dst any) (bool, error) {
-	raw, err := v.s.Get(key)
-	if err != nil || raw == nil {
-		return false, err
-	}
-	if err := cbor.UnmarshalTrusted(raw, dst); err != nil {
-		return false, consensus.StateError(fmt.Errorf("scheduler: record %x: %w", key, err))
-	}
-	return true, nil
+	return consensus.GetRecord(v.s, "scheduler", key, dst)
 }
 
-func (v stateView) put(key []byte, value any) error { return v.s.Insert(key, cbor.Marshal(value)) }
+func (v stateView) put(key []byte, value any) error { return consensus.PutRecord(v.s, key, value) }
 
 func committeeKey(id namespace.Namespace, kind api.CommitteeKind) []byte {
 	return committeeKeyFmt.Encode(tableCommittee, id, uint8(kind))

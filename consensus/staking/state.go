@@ -3,7 +3,6 @@ package staking
 import (
 	"fmt"
 
-	"github.com/atoll-project/atoll/common/cbor"
 	"github.com/atoll-project/atoll/common/keyformat"
 	"github.com/atoll-project/atoll/common/quantity"
 	"github.com/atoll-project/atoll/consensus"
@@ -57,17 +56,10 @@ type stateView struct {
 }
 
 func (v stateView) get(key []byte, dst any) (bool, error) {
-	raw, err := v.s.Get(key)
-	if err != nil || raw == nil {
-		return false, err
-	}
-	if err := cbor.UnmarshalTrusted(raw, dst); err != nil {
-		return false, consensus.StateError(fmt.Errorf("staking: record %x: %w", key, err))
-	}
-	return true, nil
+	return consensus.GetRecord(v.s, "staking", key, dst)
 }
 
-func (v stateView) put(key []byte, value any) error { return v.s.Insert(key, cbor.Marshal(value)) }
+func (v stateView) put(key []byte, value any) error { return consensus.PutRecord(v.s, key, value) }
 
 func (v stateView) params() (*api.ConsensusParameters, error) {
 	var p api.ConsensusParameters
