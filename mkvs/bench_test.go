@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/atoll-project/atoll/common/hash"
 	"github.com/atoll-project/atoll/mkvs"
@@ -21,6 +23,21 @@ func benchKey(i int) []byte {
 }
 
 var benchValue = make([]byte, 64)
+
+// cpuTime is the CPU time (user and system) the process used so far. On a machine shared
+// with other work, CPU time per operation shows the cost apart from the machine's load.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the CPU time per operation since start (taken with cpuTime).
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuTime(b)-start)/float64(b.N), "cpu-ns/op")
+}
 
 // benchTree returns an in-memory tree holding n committed keys.
 func benchTree(b *testing.B, n int) *mkvs.Tree {
@@ -50,6 +67,7 @@ func BenchmarkInsertCommitBatch(b *testing.B) {
 			version := uint64(1)
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu := cpuTime(b)
 			for i := 0; b.Loop(); i++ {
 				if err := tree.Insert(ctx, benchKey(size+i), benchValue); err != nil {
 					b.Fatal(err)
@@ -61,6 +79,7 @@ func BenchmarkInsertCommitBatch(b *testing.B) {
 					}
 				}
 			}
+			reportCPU(b, cpu)
 		})
 	}
 }
@@ -92,6 +111,8 @@ func BenchmarkPersistedInsertCommit1000(b *testing.B) {
 	version := uint64(1)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := cpuTime(b)
+	defer func() { reportCPU(b, cpu) }()
 	for i := 0; b.Loop(); i++ {
 		if err := tree.Insert(ctx, benchKey(size+i), benchValue); err != nil {
 			b.Fatal(err)
@@ -121,10 +142,12 @@ func BenchmarkGet(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := cpuTime(b)
 	for i := 0; b.Loop(); i++ {
 		v, err := tree.Get(ctx, keys[i%len(keys)])
 		if err != nil || v == nil {
 			b.Fatal(err, v)
 		}
 	}
+	reportCPU(b, cpu)
 }

@@ -9,6 +9,12 @@ import "github.com/atoll-project/atoll/mkvs/node"
 //
 // The root pointer is pinned: never tracked, so never unloaded once loaded.
 //
+// Leaves go first: the cache keeps one LRU list of leaves and one of internal nodes, and
+// evicts from the leaves' until it is empty. An insert or a lookup walks ~log2(keys) internal
+// nodes to reach a single leaf, and reloading a leaf costs one node DB read whatever its
+// depth, so a budget spent on internal nodes saves the most reloads (on a 1M-key tree, the
+// internal nodes alone take about as much as the default budget).
+//
 // Invariant: ptr.Cache != nil implies ptr is clean and loaded. Touching a path from the root
 // down leaves ancestors more recent than their descendants, so eviction works bottom-up; when
 // an internal node goes anyway, its loaded descendants go with it.
@@ -16,19 +22,24 @@ type nodeCache struct {
 	evictable bool // nodes can be loaded again
 	maxBytes  int
 	bytes     int
-	lru       cacheEntry // sentinel: lru.next is the most recent entry, lru.prev the least
+	// Sentinels: x.next is the most recent entry, x.prev the least.
+	leaves, internals cacheEntry
+	last              *cacheEntry // the entry added or touched last, never evicted
 }
 
 type cacheEntry struct {
 	prev, next *cacheEntry
 	ptr        *node.Pointer
-	size       int
+	size       int32
+	leaf       bool
 }
 
 func (c *nodeCache) init(maxBytes int) {
 	c.maxBytes = maxBytes
 	c.bytes = 0
-	c.lru.next, c.lru.prev = &c.lru, &c.lru
+	c.leaves.next, c.leaves.prev = &c.leaves, &c.leaves
+	c.internals.next, c.internals.prev = &c.internals, &c.internals
+	c.last = nil
 }
 
 func (c *nodeCache) enabled() bool { return c.evictable && c.maxBytes > 0 }
@@ -61,10 +72,11 @@ func (c *nodeCache) add(ptr *node.Pointer) {
 	if !c.enabled() || ptr.Cache != nil || ptr.Node == nil || !ptr.Clean {
 		return
 	}
-	e := &cacheEntry{ptr: ptr, size: nodeSize(ptr.Node) + entryOverhead}
+	_, leaf := ptr.Node.(*node.LeafNode)
+	e := &cacheEntry{ptr: ptr, size: int32(nodeSize(ptr.Node) + entryOverhead), leaf: leaf}
 	ptr.Cache = e
 	c.pushFront(e)
-	c.bytes += e.size
+	c.bytes += int(e.size)
 }
 
 // addSubtree tracks ptr and every loaded pointer below it (a subtree grafted from a proof).
@@ -90,7 +102,7 @@ func (c *nodeCache) addSubtree(ptr *node.Pointer) {
 // touch marks ptr as just used.
 func (c *nodeCache) touch(ptr *node.Pointer) {
 	e, ok := ptr.Cache.(*cacheEntry)
-	if !ok || c.lru.next == e {
+	if !ok || c.last == e {
 		return
 	}
 	c.unlink(e)
@@ -104,15 +116,24 @@ func (c *nodeCache) remove(ptr *node.Pointer) {
 		return
 	}
 	c.unlink(e)
-	c.bytes -= e.size
+	c.bytes -= int(e.size)
 	ptr.Cache = nil
 }
 
-// evict unloads least recently used nodes until the cache is within budget, always keeping
-// the most recent one (the node an operation just loaded).
+// evict unloads least recently used nodes, leaves first, until the cache is within budget,
+// always keeping the most recent one (the node an operation just loaded).
 func (c *nodeCache) evict() {
-	for c.bytes > c.maxBytes && c.lru.prev != &c.lru && c.lru.prev != c.lru.next {
-		c.unload(c.lru.prev.ptr)
+	for c.bytes > c.maxBytes {
+		var e *cacheEntry
+		switch {
+		case c.leaves.prev != &c.leaves && c.leaves.prev != c.last:
+			e = c.leaves.prev
+		case c.internals.prev != &c.internals && c.internals.prev != c.last:
+			e = c.internals.prev
+		default:
+			return
+		}
+		c.unload(e.ptr)
 	}
 }
 
@@ -138,14 +159,22 @@ func (c *nodeCache) unload(ptr *node.Pointer) {
 }
 
 func (c *nodeCache) pushFront(e *cacheEntry) {
-	e.prev = &c.lru
-	e.next = c.lru.next
-	c.lru.next.prev = e
-	c.lru.next = e
+	list := &c.internals
+	if e.leaf {
+		list = &c.leaves
+	}
+	e.prev = list
+	e.next = list.next
+	list.next.prev = e
+	list.next = e
+	c.last = e
 }
 
 func (c *nodeCache) unlink(e *cacheEntry) {
 	e.prev.next = e.next
 	e.next.prev = e.prev
 	e.prev, e.next = nil, nil
+	if c.last == e {
+		c.last = nil
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/atoll-project/atoll/common/hash"
 	"github.com/atoll-project/atoll/common/namespace"
@@ -22,11 +23,18 @@ type change struct {
 	value      []byte
 }
 
-func (t *Tree) noteChange(key []byte, res opResult, exists bool, value []byte) {
+// noteChange records the result of an operation on key. owned says the tree owns key's
+// bytes (an inserted key, copied on the way in), which then back the map key.
+func (t *Tree) noteChange(key []byte, owned bool, res opResult, exists bool, value []byte) {
 	c := t.changes[string(key)]
 	if c == nil {
 		c = &change{origExists: res.existed, orig: res.old}
-		t.changes[string(key)] = c
+		k := string(key)
+		if owned {
+			// The tree never modifies the bytes of a key it owns.
+			k = unsafe.String(unsafe.SliceData(key), len(key))
+		}
+		t.changes[k] = c
 	}
 	c.exists, c.value = exists, value
 }
@@ -43,7 +51,12 @@ func (t *Tree) writeLog() writelog.WriteLog {
 	wl := make(writelog.WriteLog, 0, len(keys))
 	for _, k := range keys {
 		c := t.changes[k]
-		e := writelog.LogEntry{Key: []byte(k)}
+		// Map keys are immutable strings: the write log shares their bytes (the empty key
+		// stays non-nil: nil and empty encode differently).
+		e := writelog.LogEntry{Key: []byte{}}
+		if len(k) > 0 {
+			e.Key = unsafe.Slice(unsafe.StringData(k), len(k))
+		}
 		if c.exists {
 			e.Value = c.value
 		}
@@ -88,7 +101,8 @@ func (t *Tree) Commit(ctx context.Context, ns namespace.Namespace, version uint6
 		if err != nil {
 			return nil, node.Root{}, nil, err
 		}
-		t.cache.remove(r)
+		t.replace(r)
+		t.settle(true)
 		t.setRoot(&node.Pointer{Node: dirtyCopy(n)})
 	}
 	batch := &node.Batch{Src: src, WriteLog: t.writeLog()}
@@ -107,6 +121,12 @@ func (t *Tree) Commit(ctx context.Context, ns namespace.Namespace, version uint6
 		t.cache.evict()
 	}
 	batch.Nodes = c.nodes
+	batch.Obsolete = t.obsolete
+	if batch.Obsolete == nil {
+		batch.Obsolete = []node.NodeRef{}
+	}
+	// The next commit likely replaces about as many nodes.
+	t.obsolete = make([]node.NodeRef, 0, len(batch.Obsolete)+len(batch.Obsolete)/4)
 	if s, ok := t.src.(*syncSource); ok && s.verified != nil {
 		// Their hashes were just computed here: later trees may take them as verified.
 		s.verified.addNodes(c.nodes)

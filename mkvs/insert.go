@@ -43,12 +43,13 @@ func (t *Tree) insertLocked(ctx context.Context, key, value []byte) error {
 	k, v := buf[:len(key):len(key)], buf[len(key):]
 	var res opResult
 	root, err := t.insert(ctx, t.rootPtr, 0, k, v, &res)
+	t.settle(err == nil && res.changed)
 	if err != nil {
 		return err
 	}
 	if res.changed {
 		t.setRoot(root)
-		t.noteChange(k, res, true, v)
+		t.noteChange(k, true, res, true, v)
 	}
 	return nil
 }
@@ -79,7 +80,7 @@ func (t *Tree) insert(ctx context.Context, ptr *node.Pointer, depth int, key, va
 			n.Value = value
 			return ptr, nil
 		}
-		t.cache.remove(ptr)
+		t.replace(ptr)
 		return newLeafPointer(key, value), nil
 	case *node.InternalNode:
 		b := int(n.LabelBits)
@@ -129,7 +130,7 @@ func (t *Tree) splitLeaf(ptr *node.Pointer, l *node.LeafNode, depth int, key, va
 	in := &node.InternalNode{LabelBits: uint16(p - depth), Label: extractBits(key, depth, p)}
 	if 8*len(l.Key) == p {
 		// The old leaf moves into a leaf slot, stored inline: it becomes a new node.
-		t.cache.remove(ptr)
+		t.replace(ptr)
 		in.Leaf = newLeafPointer(l.Key, l.Value)
 	} else {
 		setChild(in, bitAt(l.Key, p), ptr)
@@ -147,7 +148,7 @@ func (t *Tree) splitLeaf(ptr *node.Pointer, l *node.LeafNode, depth int, key, va
 // the new leaf in its leaf slot or on the other side.
 func (t *Tree) splitInternal(ptr *node.Pointer, n *node.InternalNode, depth, cp int, key, value []byte) *node.Pointer {
 	b := int(n.LabelBits)
-	t.cache.remove(ptr)
+	t.replace(ptr)
 	lower := &node.InternalNode{
 		LabelBits: uint16(b - cp),
 		Label:     extractBits(n.Label, cp, b),
@@ -171,7 +172,7 @@ func (t *Tree) mutable(ptr *node.Pointer, n *node.InternalNode) (*node.Pointer, 
 	if !ptr.Clean {
 		return ptr, n
 	}
-	t.cache.remove(ptr)
+	t.replace(ptr)
 	c := &node.InternalNode{LabelBits: n.LabelBits, Label: n.Label, Leaf: n.Leaf, Left: n.Left, Right: n.Right}
 	return &node.Pointer{Node: c}, c
 }

@@ -24,12 +24,13 @@ func (t *Tree) removeLocked(ctx context.Context, key []byte) error {
 	}
 	var res opResult
 	root, err := t.remove(ctx, t.rootPtr, 0, key, &res)
+	t.settle(err == nil && res.changed)
 	if err != nil {
 		return err
 	}
 	if res.changed {
 		t.setRoot(root)
-		t.noteChange(key, res, false, nil)
+		t.noteChange(key, false, res, false, nil)
 	}
 	return nil
 }
@@ -51,7 +52,7 @@ func (t *Tree) remove(ctx context.Context, ptr *node.Pointer, depth int, key []b
 			return ptr, nil
 		}
 		res.changed, res.existed, res.old = true, true, n.Value
-		t.cache.remove(ptr)
+		t.replace(ptr)
 		return nil, nil
 	case *node.InternalNode:
 		b := int(n.LabelBits)
@@ -100,7 +101,7 @@ func (t *Tree) collapse(ctx context.Context, ptr *node.Pointer, n *node.Internal
 	if leaf != nil {
 		// The leaf leaves its slot, where it was stored inline: it becomes a node of its own.
 		l := leaf.Node.(*node.LeafNode)
-		t.cache.remove(ptr)
+		t.replace(ptr)
 		return newLeafPointer(l.Key, l.Value), nil
 	}
 	only, side := left, byte(0)
@@ -111,7 +112,7 @@ func (t *Tree) collapse(ctx context.Context, ptr *node.Pointer, n *node.Internal
 	if err != nil {
 		return nil, err
 	}
-	t.cache.remove(ptr)
+	t.replace(ptr)
 	switch cn := cn.(type) {
 	case *node.LeafNode:
 		return only, nil
@@ -122,7 +123,7 @@ func (t *Tree) collapse(ctx context.Context, ptr *node.Pointer, n *node.Internal
 			cn.LabelBits, cn.Label = uint16(bits), label
 			return only, nil
 		}
-		t.cache.remove(only)
+		t.replace(only)
 		c := &node.InternalNode{LabelBits: uint16(bits), Label: label, Leaf: cn.Leaf, Left: cn.Left, Right: cn.Right}
 		return &node.Pointer{Node: c}, nil
 	default:

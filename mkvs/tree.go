@@ -98,6 +98,11 @@ type Tree struct {
 	src      source // where unloaded nodes come from; nil when nothing is persisted
 	cache    nodeCache
 	changes  map[string]*change // keys touched since the last commit
+	// obsolete lists the clean nodes replaced since the last commit (Batch.Obsolete); pending
+	// those replaced by the operation under way, moved to obsolete once it succeeds (a failed
+	// operation leaves the tree as it was).
+	obsolete []node.NodeRef
+	pending  []node.NodeRef
 	hasher   hasher
 	closed   bool
 }
@@ -231,6 +236,24 @@ func (t *Tree) deref(ctx context.Context, ptr *node.Pointer, hint loadHint) (nod
 	t.pinRoot()
 	t.cache.evict()
 	return n, nil
+}
+
+// replace notes that the clean node at ptr is being replaced by a new one (or dropped): it
+// leaves the cache and, once the operation succeeds, the tree (Batch.Obsolete).
+func (t *Tree) replace(ptr *node.Pointer) {
+	t.cache.remove(ptr)
+	if ptr.Clean {
+		t.pending = append(t.pending, node.NodeRef{Version: ptr.Version, Hash: ptr.Hash})
+	}
+}
+
+// settle ends an operation: the nodes it replaced become obsolete when it changed the tree,
+// and are forgotten when it failed or changed nothing.
+func (t *Tree) settle(changed bool) {
+	if changed {
+		t.obsolete = append(t.obsolete, t.pending...)
+	}
+	t.pending = t.pending[:0]
 }
 
 // setRoot makes ptr the current root node.

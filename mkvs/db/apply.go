@@ -3,6 +3,7 @@ package db
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/atoll-project/atoll/common/cbor"
+	"github.com/atoll-project/atoll/common/hash"
 	"github.com/atoll-project/atoll/mkvs/node"
 )
 
@@ -92,11 +94,10 @@ func (d *DB) Apply(ctx context.Context, b *node.Batch) error {
 		return fmt.Errorf("%w: root node of %s is not the batch's last node", ErrInvalidBatch, root)
 	}
 
-	pb, keys, err := d.nodeBatch(b)
+	pb, err := d.nodeBatch(b)
 	if err != nil {
 		return err
 	}
-	defer pb.Close()
 	if err := pb.Set(rootKey(root), cbor.Marshal(rec), nil); err != nil {
 		return fmt.Errorf("mkvs/db: %w", err)
 	}
@@ -108,28 +109,21 @@ func (d *DB) Apply(ctx context.Context, b *node.Batch) error {
 	if err := pb.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("mkvs/db: applying %s: %w", root, err)
 	}
-	for _, s := range keys {
-		d.cache.put(s.key, s.stored)
-	}
 	if rec.NodeVersion == root.Version {
-		d.hints.add(idOf(root), b.Nodes)
+		d.hints.add(idOf(root), b)
 	}
 	return nil
 }
 
-type storedNode struct {
-	key    cacheKey
-	stored []byte
-}
-
-// nodeBatch returns a Pebble batch holding b's nodes, and the nodes' stored forms.
-func (d *DB) nodeBatch(b *node.Batch) (*pebble.Batch, []storedNode, error) {
+// nodeBatch returns the writers' batch (see writeBatch) holding b's nodes.
+func (d *DB) nodeBatch(b *node.Batch) (*pebble.Batch, error) {
 	root := b.Root
 	stored := make([]storedNode, 0, len(b.Nodes))
-	size := 0
+	// All records go in one buffer: one allocation.
+	var buf []byte
 	for _, n := range b.Nodes {
 		if n == nil {
-			return nil, nil, fmt.Errorf("%w: nil node", ErrInvalidBatch)
+			return nil, fmt.Errorf("%w: nil node", ErrInvalidBatch)
 		}
 		var version uint64
 		var clean bool
@@ -140,31 +134,56 @@ func (d *DB) nodeBatch(b *node.Batch) (*pebble.Batch, []storedNode, error) {
 			version, clean = n.Version, n.Clean
 		}
 		if version != root.Version || !clean {
-			return nil, nil, fmt.Errorf("%w: node %s (version %d, clean %t) in a commit of version %d", ErrInvalidBatch, n.NodeHash(), version, clean, root.Version)
+			return nil, fmt.Errorf("%w: node %s (version %d, clean %t) in a commit of version %d", ErrInvalidBatch, n.NodeHash(), version, clean, root.Version)
 		}
-		raw, err := appendStored(nil, n)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%w: %w", ErrInvalidBatch, err)
+		if buf == nil {
+			buf = make([]byte, 0, storedSizeHint(b.Nodes))
 		}
-		stored = append(stored, storedNode{key: cacheKey{version: root.Version, typ: root.Type, hash: n.NodeHash()}, stored: raw})
-		size += nodeKeySize + len(raw) + 16
+		start := len(buf)
+		var err error
+		if buf, err = appendStored(buf, n); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidBatch, err)
+		}
+		stored = append(stored, storedNode{hash: n.NodeHash(), start: start, end: len(buf)})
 	}
 	// Sorted keys make the memtable inserts sequential (Pebble's skiplist inserter then finds
 	// each position next to the previous one): several times cheaper than hash order.
-	order := make([]*storedNode, len(stored))
-	for i := range stored {
-		order[i] = &stored[i]
-	}
-	slices.SortFunc(order, func(a, b *storedNode) int { return bytes.Compare(a.key.hash[:], b.key.hash[:]) })
-	pb := d.pdb.NewBatchWithSize(size + 1024)
+	slices.SortFunc(stored, func(a, b storedNode) int { return bytes.Compare(a.hash[:], b.hash[:]) })
+	pb := d.writeBatch()
 	var key [nodeKeySize]byte
-	for _, s := range order {
-		if err := pb.Set(appendNodeKey(key[:0], s.key.version, s.key.typ, s.key.hash), s.stored, nil); err != nil {
-			pb.Close()
-			return nil, nil, fmt.Errorf("mkvs/db: %w", err)
+	for _, s := range stored {
+		if err := pb.Set(appendNodeKey(key[:0], root.Version, root.Type, s.hash), buf[s.start:s.end], nil); err != nil {
+			return nil, fmt.Errorf("mkvs/db: %w", err)
 		}
 	}
-	return pb, stored, nil
+	return pb, nil
+}
+
+// storedNode is a node of a batch: its hash and where its stored form lies in the batch's
+// buffer.
+type storedNode struct {
+	hash       hash.Hash
+	start, end int
+}
+
+// storedSizeHint estimates the bytes of the stored forms of nodes, to size nodeBatch's buffer
+// (which keeps offsets, so growing past the estimate is only slower).
+func storedSizeHint(nodes []node.Node) int {
+	size := 0
+	for _, n := range nodes {
+		switch n := n.(type) {
+		case *node.LeafNode:
+			size += 7 + len(n.Key) + len(n.Value)
+		case *node.InternalNode:
+			size += 4 + len(n.Label) + 2*32 + 2*binary.MaxVarintLen64
+			if n.Leaf != nil {
+				if l, ok := n.Leaf.Node.(*node.LeafNode); ok {
+					size += 7 + len(l.Key) + len(l.Value)
+				}
+			}
+		}
+	}
+	return size
 }
 
 // addWriteLog stores b's write log when the root is already held and the log is new.

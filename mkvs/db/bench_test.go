@@ -3,16 +3,20 @@ package db
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/atoll-project/atoll/common/cbor"
 	"github.com/atoll-project/atoll/common/hash"
 	"github.com/atoll-project/atoll/mkvs"
 	"github.com/atoll-project/atoll/mkvs/node"
@@ -110,6 +114,12 @@ func buildFixture(b *testing.B, n int) *benchFixture {
 			b.Fatal(err)
 		}
 	}
+	// Keep only the latest version: the build's commits of benchBuildBatch keys each are not
+	// what a running node's retained versions look like, and pruning them would be charged to
+	// the benchmarks.
+	if err := pruneTo(ctx, d, f.version); err != nil {
+		b.Fatal(err)
+	}
 	f.build = time.Since(start)
 	// Settle the LSM (a running node's would have compacted long ago), so that the benchmarks
 	// measure the DB rather than the build's leftover compactions.
@@ -126,11 +136,59 @@ func fixture(b *testing.B) *benchFixture {
 	f, ok := fixtures[n]
 	if !ok {
 		b.StopTimer()
-		f = buildFixture(b, n)
+		if cache := os.Getenv("ATOLL_BENCH_FIXTURE_CACHE"); cache != "" {
+			f = cachedFixture(b, n, cache)
+		} else {
+			f = buildFixture(b, n)
+		}
 		b.StartTimer()
 		fixtures[n] = f
 	}
 	return f
+}
+
+// cachedFixture serves repeated runs (ATOLL_BENCH_FIXTURE_CACHE=dir): the fixture of n keys
+// is built once into dir and each run works on a copy of it. The caller clears dir when the
+// DB's code or format changes.
+func cachedFixture(b *testing.B, n int, cache string) *benchFixture {
+	src := filepath.Join(cache, strconv.Itoa(n))
+	meta := filepath.Join(src, "fixture.cbor")
+	raw, err := os.ReadFile(meta)
+	if err != nil {
+		f := buildFixture(b, n)
+		_ = os.RemoveAll(src)
+		if err := os.MkdirAll(cache, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := exec.Command("cp", "-a", f.dir, src).Run(); err != nil {
+			b.Fatal(err)
+		}
+		m := fixtureMeta{Keys: f.keys, Version: f.version, Root: f.root}
+		if err := os.WriteFile(meta, cbor.Marshal(m), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		return f
+	}
+	var m fixtureMeta
+	if err := cbor.Unmarshal(raw, &m); err != nil {
+		b.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "mkvsdb-bench-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchDirs = append(benchDirs, dir)
+	if err := exec.Command("cp", "-a", src+"/.", dir).Run(); err != nil {
+		b.Fatal(err)
+	}
+	_ = os.Remove(filepath.Join(dir, "fixture.cbor"))
+	return &benchFixture{dir: dir, keys: m.Keys, version: m.Version, root: m.Root}
+}
+
+type fixtureMeta struct {
+	Keys    uint64    `cbor:"keys"`
+	Version uint64    `cbor:"version"`
+	Root    node.Root `cbor:"root"`
 }
 
 // commitAndPersist commits tree at version, applies and finalizes the batch, and prunes the
@@ -146,16 +204,46 @@ func commitAndPersist(ctx context.Context, d *DB, tree *mkvs.Tree, version uint6
 	if err := d.Finalize(ctx, version, []node.Root{root}); err != nil {
 		return node.Root{}, err
 	}
-	if version > benchKeepVersions {
-		if err := d.Prune(ctx, version-benchKeepVersions); err != nil {
+	if version > benchKeepVersions && os.Getenv("ATOLL_BENCH_PRUNE") != "0" {
+		if err := pruneTo(ctx, d, version-benchKeepVersions+1); err != nil {
 			return node.Root{}, err
 		}
 	}
 	return root, nil
 }
 
+// pruneTo prunes the versions below keepFrom.
+func pruneTo(ctx context.Context, d *DB, keepFrom uint64) error {
+	for {
+		earliest, ok, err := d.EarliestVersion()
+		if err != nil || !ok || earliest >= keepFrom {
+			return err
+		}
+		if err := d.Prune(ctx, earliest); err != nil {
+			return err
+		}
+	}
+}
+
+// countingReader counts the nodes a tree loads from the DB.
+type countingReader struct {
+	*DB
+	loads int
+}
+
+func (r *countingReader) GetNode(root node.Root, ptr *node.Pointer) (node.Node, error) {
+	r.loads++
+	return r.DB.GetNode(root, ptr)
+}
+
 // BenchmarkPersistedWrites measures random inserts and updates (half each) into the fixture
-// tree through the DB, with Commit, Apply, Finalize and Prune every benchCommitEvery writes.
+// tree through the DB. Schedule: every benchCommitEvery writes the tree commits, the batch is
+// applied and the version finalized (synced), and the versions before the last
+// benchKeepVersions are pruned (ATOLL_BENCH_PRUNE=0 skips pruning, to measure without it).
+// The timed writes follow benchWarmupWrites untimed ones. Besides writes/s it reports writes
+// per CPU second (all of the process's threads: Pebble's flushes and compactions and the
+// garbage collector included), the nodes the tree loaded from the DB per write, and the bytes
+// Pebble flushed and compacted per write.
 func BenchmarkPersistedWrites(b *testing.B) {
 	f := fixture(b)
 	ctx := context.Background()
@@ -164,21 +252,63 @@ func BenchmarkPersistedWrites(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer d.Close()
-	tree := mkvs.NewWithRoot(f.root, d)
+	reader := &countingReader{DB: d}
+	var treeOpts []mkvs.Option
+	if s := os.Getenv("ATOLL_BENCH_TREE_CACHE_MB"); s != "" {
+		mb, err := strconv.Atoi(s)
+		if err != nil {
+			b.Fatalf("bad ATOLL_BENCH_TREE_CACHE_MB %q", s)
+		}
+		treeOpts = append(treeOpts, mkvs.WithNodeCache(mb<<20))
+	}
+	tree := mkvs.NewWithRoot(f.root, reader, treeOpts...)
 	defer tree.Close()
 	rng := rand.New(rand.NewPCG(f.version, 9))
-	b.ReportAllocs()
-	b.ResetTimer()
-	start, cpuStart := time.Now(), cpuTime(b)
-	pending := 0
-	for i := range b.N {
+	write := func(i int) error {
 		k := f.keys
 		if i%2 == 0 {
 			k = rng.Uint64N(f.keys)
 		} else {
 			f.keys++
 		}
-		if err := tree.Insert(ctx, benchKey(k), benchValue(k, f.version+1)); err != nil {
+		return tree.Insert(ctx, benchKey(k), benchValue(k, f.version+1))
+	}
+	// Warm up, untimed, as a running node's tree and caches would be: a tree opened at a root
+	// holds only its root node, and on a 1M-key tree the first 100k writes mostly load nodes
+	// for the first time.
+	for i := range benchWarmupWrites(f) {
+		if err := write(i); err != nil {
+			b.Fatal(err)
+		}
+		if (i+1)%benchCommitEvery == 0 {
+			f.version++
+			if f.root, err = commitAndPersist(ctx, d, tree, f.version); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	reader.loads = 0
+	statsStart := d.pdb.Metrics().Total()
+	b.ReportAllocs()
+	if p := os.Getenv("ATOLL_BENCH_CPUPROFILE"); p != "" {
+		// A profile of the timed loop alone (go test's -cpuprofile includes the fixture).
+		out, err := os.Create(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(out); err != nil {
+			b.Fatal(err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			_ = out.Close()
+		}()
+	}
+	b.ResetTimer()
+	start, cpuStart := time.Now(), cpuTime(b)
+	pending := 0
+	for i := range b.N {
+		if err := write(i); err != nil {
 			b.Fatal(err)
 		}
 		if pending++; pending == benchCommitEvery || i == b.N-1 {
@@ -191,6 +321,25 @@ func BenchmarkPersistedWrites(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "writes/s")
 	b.ReportMetric(float64(b.N)/(cpuTime(b)-cpuStart).Seconds(), "writes/cpu-s")
+	b.ReportMetric(float64(reader.loads)/float64(b.N), "loads/write")
+	m := d.pdb.Metrics()
+	total := m.Total()
+	b.ReportMetric(float64(total.TableBytesCompacted-statsStart.TableBytesCompacted)/float64(b.N), "compacted-B/write")
+	b.ReportMetric(float64(total.TableBytesFlushed-statsStart.TableBytesFlushed)/float64(b.N), "flushed-B/write")
+	if os.Getenv("ATOLL_BENCH_LSM") != "" {
+		fmt.Fprintf(os.Stderr, "LSM after %d writes:\n%s\n", b.N, m)
+	}
+}
+
+// benchWarmupWrites is the number of untimed writes BenchmarkPersistedWrites makes first: a
+// tenth of the tree (ATOLL_BENCH_WARMUP overrides it).
+func benchWarmupWrites(f *benchFixture) int {
+	if s := os.Getenv("ATOLL_BENCH_WARMUP"); s != "" {
+		if n, err := strconv.Atoi(s); err == nil && n >= 0 {
+			return n
+		}
+	}
+	return int(f.keys / 10)
 }
 
 // cpuTime is the CPU time (user and system) the process used so far: on a machine shared with
@@ -227,7 +376,7 @@ func BenchmarkRandomReads(b *testing.B) {
 	b.ResetTimer()
 	b.Run("flat index", func(b *testing.B) {
 		rng := rand.New(rand.NewPCG(1, 2))
-		start := time.Now()
+		start, cpu := time.Now(), cpuTime(b)
 		for range b.N {
 			v, err := d.GetLatest(ctx, benchKey(rng.Uint64N(f.keys)))
 			if err != nil || len(v) != 64 {
@@ -235,9 +384,10 @@ func BenchmarkRandomReads(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "reads/s")
+		b.ReportMetric(float64(b.N)/(cpuTime(b)-cpu).Seconds(), "reads/cpu-s")
 	})
 	b.Run("flat index parallel", func(b *testing.B) {
-		start := time.Now()
+		start, cpu := time.Now(), cpuTime(b)
 		var seed uint64
 		var mu sync.Mutex
 		b.RunParallel(func(pb *testing.PB) {
@@ -254,12 +404,13 @@ func BenchmarkRandomReads(b *testing.B) {
 			}
 		})
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "reads/s")
+		b.ReportMetric(float64(b.N)/(cpuTime(b)-cpu).Seconds(), "reads/cpu-s")
 	})
 	b.Run("tree", func(b *testing.B) {
 		tree := mkvs.NewWithRoot(f.root, d)
 		defer tree.Close()
 		rng := rand.New(rand.NewPCG(1, 2))
-		start := time.Now()
+		start, cpu := time.Now(), cpuTime(b)
 		for range b.N {
 			v, err := tree.Get(ctx, benchKey(rng.Uint64N(f.keys)))
 			if err != nil || len(v) != 64 {
@@ -267,12 +418,14 @@ func BenchmarkRandomReads(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "reads/s")
+		b.ReportMetric(float64(b.N)/(cpuTime(b)-cpu).Seconds(), "reads/cpu-s")
 	})
 }
 
 // BenchmarkDiskFootprint builds a fresh tree of ATOLL_BENCH_KEYS keys, finalized, and reports
-// its size on disk as built (MB: the build's last benchKeepVersions versions retained) and
-// after pruning all but the latest version and a full compaction (MB-compacted).
+// its size on disk as built (MB: the fixture keeps the latest version only, compacted) and
+// after reopening, pruning anything older (nothing) and another full compaction
+// (MB-compacted).
 func BenchmarkDiskFootprint(b *testing.B) {
 	for range b.N {
 		f := buildFixture(b, benchKeys(b))

@@ -7,9 +7,9 @@ import (
 	"github.com/atoll-project/atoll/mkvs/node"
 )
 
-// nodeCache keeps the stored form of recently written and read node records, so that the
-// garbage-collection walks of Finalize and Prune (which visit the nodes a few recent commits
-// wrote or replaced) and trees reloading hot nodes skip Pebble. Entries are immutable byte
+// nodeCache keeps the stored form of node records that garbage-collection walks (Finalize's
+// discards, Prune without a batch's list of obsolete nodes, rebuilding the flat index) loaded,
+// so that walks over overlapping trees skip Pebble; trees loading nodes read it too. Entries are immutable byte
 // slices; eviction is first in, first out within each shard under a byte budget.
 //
 // Node records are immutable while they exist, so a hit is always a valid node; records are

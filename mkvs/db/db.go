@@ -58,8 +58,8 @@ type DB struct {
 	ns     [32]byte
 	logger *slog.Logger
 	cache  *nodeCache
-	// hints holds, per recently applied root, the pointers from its new nodes to older ones;
-	// it is used and changed only under writeMu.
+	// hints holds, per recently applied root, what Prune needs from its batch; it is used and
+	// changed only under writeMu.
 	hints pruneHints
 	// syncOpts is pebble.Sync unless Options.NoSync.
 	syncOpts *pebble.WriteOptions
@@ -70,6 +70,10 @@ type DB struct {
 
 	// writeMu serializes writers.
 	writeMu sync.Mutex
+	// wb is the writers' Pebble batch, reused (under writeMu) so that a commit's megabytes of
+	// records do not cost a fresh buffer, and the garbage collection that comes with it, each
+	// time.
+	wb *pebble.Batch
 
 	// stateMu guards versions, which mirrors the stored version marker.
 	stateMu  sync.RWMutex
@@ -102,12 +106,13 @@ func Open(opts Options) (*DB, error) {
 		ns:       opts.Namespace,
 		logger:   logger,
 		cache:    newNodeCache(cacheSize),
-		hints:    pruneHints{byRoot: make(map[rootID][]childRef)},
+		hints:    pruneHints{byRoot: make(map[rootID]pruneHint)},
 		syncOpts: pebble.Sync,
 	}
 	if opts.NoSync {
 		d.syncOpts = pebble.NoSync
 	}
+	d.wb = pdb.NewBatch(pebble.WithMaxRetainedSizeBytes(maxRetainedBatch))
 	if err := d.load(); err != nil {
 		_ = pdb.Close()
 		return nil, err
@@ -170,10 +175,29 @@ func (d *DB) Close() error {
 		return nil
 	}
 	d.closed = true
+	_ = d.wb.Close()
 	if err := d.pdb.Close(); err != nil {
 		return fmt.Errorf("mkvs/db: closing: %w", err)
 	}
 	return nil
+}
+
+// maxRetainedBatch bounds the buffer the writers' batch keeps between calls; it is well under
+// the size from which Pebble turns a committed batch into a memtable of its own (half of
+// memTableSize, counting its index).
+const maxRetainedBatch = 8 << 20
+
+// writeBatch returns the writers' batch, emptied. Callers hold writeMu and are done with it
+// when they return (committed or not: the next writer empties it). A batch past
+// maxRetainedBatch is closed and replaced instead.
+func (d *DB) writeBatch() *pebble.Batch {
+	if d.wb.Len() > maxRetainedBatch {
+		_ = d.wb.Close()
+		d.wb = d.pdb.NewBatch(pebble.WithMaxRetainedSizeBytes(maxRetainedBatch))
+		return d.wb
+	}
+	d.wb.Reset()
+	return d.wb
 }
 
 // acquire takes the read side of closeMu, failing after Close. Callers release it with
@@ -242,22 +266,35 @@ func (d *DB) RootPointer(root node.Root) (*node.Pointer, error) {
 // GetNode implements node.Reader: it loads the node ptr locates (ptr.Version, root.Type,
 // ptr.Hash). The node comes back clean with unloaded children carrying their creation versions;
 // the caller owns it. A missing node gives an error wrapping node.ErrNodeNotFound.
-func (d *DB) GetNode(root node.Root, ptr *node.Pointer) (node.Node, error) {
-	if err := d.acquire(); err != nil {
+func (d *DB) GetNode(root node.Root, ptr *node.Pointer) (_ node.Node, err error) {
+	if err = d.acquire(); err != nil {
 		return nil, err
 	}
 	defer d.closeMu.RUnlock()
-	if err := d.checkRoot(root); err != nil {
+	if err = d.checkRoot(root); err != nil {
 		return nil, err
 	}
 	if ptr == nil || ptr.Hash.IsEmpty() {
 		return nil, fmt.Errorf("mkvs/db: %w: nil pointer", node.ErrNodeNotFound)
 	}
-	raw, err := d.nodeRecord(cacheKey{version: ptr.Version, typ: root.Type, hash: ptr.Hash})
-	if err != nil {
-		return nil, err
+	// Decoding copies what the node keeps, so Pebble's buffer is released right after; the
+	// record is not cached (the tree keeps the node, and Pebble's block cache the block).
+	k := cacheKey{version: ptr.Version, typ: root.Type, hash: ptr.Hash}
+	var n node.Node
+	if raw, ok := d.cache.get(k); ok {
+		n, err = node.UnmarshalStored(raw, ptr.Version)
+	} else {
+		var key [nodeKeySize]byte
+		raw, closer, gerr := d.pdb.Get(appendNodeKey(key[:0], k.version, k.typ, k.hash))
+		if errors.Is(gerr, pebble.ErrNotFound) {
+			return nil, fmt.Errorf("mkvs/db: %w: %s node %d/%s", node.ErrNodeNotFound, k.typ, k.version, k.hash)
+		}
+		if gerr != nil {
+			return nil, fmt.Errorf("mkvs/db: reading node: %w", gerr)
+		}
+		n, err = node.UnmarshalStored(raw, ptr.Version)
+		_ = closer.Close()
 	}
-	n, err := node.UnmarshalStored(raw, ptr.Version)
 	if err != nil {
 		return nil, fmt.Errorf("%w: node %d/%s: %w", ErrCorrupt, ptr.Version, ptr.Hash, err)
 	}

@@ -74,8 +74,7 @@ func (d *DB) Finalize(ctx context.Context, version uint64, roots []node.Root) er
 	if err != nil {
 		return err
 	}
-	pb := d.pdb.NewBatch()
-	defer pb.Close()
+	pb := d.writeBatch()
 	keep := make([]bool, len(stored))
 	for _, r := range roots {
 		i := indexOfRoot(stored, r)

@@ -2,41 +2,76 @@ package db
 
 import "github.com/atoll-project/atoll/mkvs/node"
 
-// maxHintRoots bounds the roots pruneHints remembers (about 40 bytes per new internal node
-// of each root): past it, new roots get no hint and Prune finds their pointers by walking.
-const maxHintRoots = 128
+// Bounds of what pruneHints remembers: past either, new roots get no hint and Prune finds
+// what it needs by walking.
+const (
+	maxHintRoots = 128
+	// maxHintRefs bounds the references held over all roots (40 bytes each: 160 MB).
+	maxHintRefs = 4 << 20
+)
 
-// pruneHints remembers, for roots applied since the DB was opened, the pointers from the
-// nodes each commit created to older nodes: the set S that Prune of the previous version needs,
-// gathered from the batch in memory instead of reloading the new nodes. It is not safe for
-// concurrent use; the DB uses it under its writer lock.
+// pruneHints remembers, per root applied since the DB was opened, what Prune of the previous
+// version needs, gathered from the commit's batch in memory instead of reloading nodes: the
+// nodes of the source tree that the root's tree no longer reaches (node.Batch.Obsolete), or,
+// when the batch did not list them, the pointers from the commit's new nodes to older ones.
+// It is not safe for concurrent use; the DB uses it under its writer lock.
 type pruneHints struct {
-	byRoot map[rootID][]childRef
+	byRoot map[rootID]pruneHint
+	refs   int
 }
 
-// add records the old children of a commit's new nodes for root.
-func (h *pruneHints) add(root rootID, nodes []node.Node) {
+type pruneHint struct {
+	// src is the root the commit started from (meaningful with obsolete).
+	src rootID
+	// obsolete, when not nil, lists the nodes of src's tree that the root does not reach.
+	obsolete []childRef
+	// shared, when obsolete is nil, lists the pointers from the root's new nodes to older ones.
+	shared []childRef
+}
+
+// add records the hint of b, whose root is root (created by b: its root node is new).
+func (h *pruneHints) add(root rootID, b *node.Batch) {
 	if len(h.byRoot) >= maxHintRoots {
 		return
 	}
-	var refs []childRef
-	for _, n := range nodes {
-		in, ok := n.(*node.InternalNode)
-		if !ok {
-			continue
+	var hint pruneHint
+	if b.Obsolete != nil {
+		if b.Src.IsEmpty() {
+			// A tree built from empty has no predecessor to prune.
+			return
 		}
-		for _, c := range []*node.Pointer{in.Left, in.Right} {
-			if c != nil && c.Version < root.version {
-				refs = append(refs, childRef{Version: c.Version, Hash: c.Hash})
+		hint.src = idOf(b.Src)
+		// The batch is the tree's, but the tree never changes a list it handed out.
+		hint.obsolete = b.Obsolete
+	} else {
+		for _, n := range b.Nodes {
+			in, ok := n.(*node.InternalNode)
+			if !ok {
+				continue
+			}
+			for _, c := range []*node.Pointer{in.Left, in.Right} {
+				if c != nil && c.Version < root.version {
+					hint.shared = append(hint.shared, childRef{Version: c.Version, Hash: c.Hash})
+				}
 			}
 		}
 	}
-	h.byRoot[root] = refs
+	n := len(hint.obsolete) + len(hint.shared)
+	if h.refs+n > maxHintRefs {
+		return
+	}
+	h.refs += n
+	h.byRoot[root] = hint
 }
 
-func (h *pruneHints) get(root rootID) ([]childRef, bool) {
-	refs, ok := h.byRoot[root]
-	return refs, ok
+func (h *pruneHints) get(root rootID) (pruneHint, bool) {
+	hint, ok := h.byRoot[root]
+	return hint, ok
 }
 
-func (h *pruneHints) remove(root rootID) { delete(h.byRoot, root) }
+func (h *pruneHints) remove(root rootID) {
+	if hint, ok := h.byRoot[root]; ok {
+		h.refs -= len(hint.obsolete) + len(hint.shared)
+		delete(h.byRoot, root)
+	}
+}

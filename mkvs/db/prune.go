@@ -30,6 +30,10 @@ import (
 // subtree in S and deleting the rest. This is exact because a tree of a later version shares
 // with an earlier one only whole subtrees, reached through pointers from its new nodes: a
 // type's trees form one chain, and a subtree's keys fix its position in the trie.
+//
+// When the next version's root was applied since Open from a batch that lists the nodes it
+// replaced (node.Batch.Obsolete) and started from this version's root, Prune deletes those
+// and walks nothing: the usual case of a node committing one tree per version.
 func (d *DB) Prune(ctx context.Context, version uint64) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -99,8 +103,7 @@ func (d *DB) Prune(ctx context.Context, version uint64) error {
 	if err != nil {
 		return err
 	}
-	pb := d.pdb.NewBatch()
-	defer pb.Close()
+	pb := d.writeBatch()
 	var removed []cacheKey
 	for _, t := range []node.RootType{node.RootTypeState, node.RootTypeIO} {
 		if err := d.pruneType(pb, t, version, oldRoots, oldRecs, newRoots, newRecs, &removed); err != nil {
@@ -147,6 +150,17 @@ func (d *DB) pruneType(pb *pebble.Batch, t node.RootType, version uint64, oldRoo
 	if len(starts) == 0 {
 		return nil
 	}
+	if obsolete, ok := d.obsoleteHint(t, version, oldRoots, newRoots, newRecs); ok {
+		// The next version's commit listed what it replaced: no walk, no node loaded.
+		first := len(*removed)
+		*removed = slices.Grow(*removed, len(obsolete))
+		for _, ref := range obsolete {
+			if ref.Version <= version {
+				*removed = append(*removed, cacheKey{version: ref.Version, typ: t, hash: ref.Hash})
+			}
+		}
+		return deleteNodes(pb, (*removed)[first:])
+	}
 	// shared holds S (and, as the walk of new nodes goes, the new nodes it visited).
 	shared := make(map[childRef]bool, 4096)
 	visitNew := func(ref childRef) bool {
@@ -160,8 +174,8 @@ func (d *DB) pruneType(pb *pebble.Batch, t node.RootType, version uint64, oldRoo
 		if r.Type != t || r.IsEmpty() {
 			continue
 		}
-		if hint, ok := d.hints.get(idOf(r)); ok && newRecs[i].NodeVersion == r.Version {
-			for _, ref := range hint {
+		if hint, ok := d.hints.get(idOf(r)); ok && hint.obsolete == nil && newRecs[i].NodeVersion == r.Version {
+			for _, ref := range hint.shared {
 				shared[ref] = true
 			}
 			continue
@@ -185,6 +199,37 @@ func (d *DB) pruneType(pb *pebble.Batch, t node.RootType, version uint64, oldRoo
 		}
 	}
 	return deleteNodes(pb, (*removed)[first:])
+}
+
+// obsoleteHint returns the nodes of type t to delete when pruning version, from the batch of
+// the next version's root: when version holds one root of type t, the next version one, and
+// that one was applied (since Open) from a batch started from the former and listing the
+// nodes it replaced (node.Batch.Obsolete), those are exactly the nodes the former reaches
+// and the latter does not.
+func (d *DB) obsoleteHint(t node.RootType, version uint64, oldRoots []node.Root, newRoots []node.Root, newRecs []rootRecord) ([]childRef, bool) {
+	var old, cur []int
+	for i, r := range oldRoots {
+		if r.Type == t {
+			old = append(old, i)
+		}
+	}
+	for i, r := range newRoots {
+		if r.Type == t {
+			cur = append(cur, i)
+		}
+	}
+	if len(old) != 1 || len(cur) != 1 {
+		return nil, false
+	}
+	r := newRoots[cur[0]]
+	if newRecs[cur[0]].NodeVersion != r.Version {
+		return nil, false
+	}
+	hint, ok := d.hints.get(idOf(r))
+	if !ok || hint.obsolete == nil || hint.src != idOf(oldRoots[old[0]]) {
+		return nil, false
+	}
+	return hint.obsolete, true
 }
 
 // deleteNodes adds deletions of the node records keys to pb, sorting keys (see nodeBatch).

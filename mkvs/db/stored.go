@@ -45,10 +45,7 @@ func pointerVersion(p *node.Pointer) uint64 {
 }
 
 // childRef locates a child node: its creation version and hash.
-type childRef struct {
-	Version uint64
-	Hash    hash.Hash
-}
+type childRef = node.NodeRef
 
 // storedChildren returns the children of a stored node that are separate records (the left and
 // right children of an internal node; a leaf has none). It checks the framing it reads but not

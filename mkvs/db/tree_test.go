@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -133,5 +134,114 @@ func TestRealTreeCommitsPersistAndReopen(t *testing.T) {
 	mustApply(t, d, batch)
 	if p, err := d.RootPointer(root); err != nil || p.Version != 12 {
 		t.Fatalf("unchanged root pointer = %+v, %v", p, err)
+	}
+}
+
+// TestPruneWithCommitListsRemovesExactlyTheGarbage drives real trees (whose batches list the
+// nodes they replace, node.Batch.Obsolete) through inserts, removals, competing results,
+// carried roots, IO trees and reopening, and checks after every Prune that the DB holds exactly
+// the nodes its retained roots reach.
+func TestPruneWithCommitListsRemovesExactlyTheGarbage(t *testing.T) {
+	for seed := range uint64(6) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			ctx := context.Background()
+			rng := rand.New(rand.NewPCG(seed, 21))
+			d := openMem(t, nil)
+			tree := mkvs.New(mkvs.WithNodeCache(1 << 12))
+			defer func() { tree.Close() }()
+			state := node.Root{Namespace: testNS, Type: node.RootTypeState, Hash: hash.Empty}
+			model := map[string][]byte{}
+			retained := map[uint64][]node.Root{}
+			const keep = 3
+			change := func(tr *mkvs.Tree, m map[string][]byte, n int) {
+				for range n {
+					k := hash.Digest(binary.BigEndian.AppendUint64(nil, rng.Uint64N(60)))
+					key := k[:1+rng.IntN(3)]
+					if rng.IntN(3) == 0 {
+						if err := tr.Remove(ctx, key); err != nil {
+							t.Fatal(err)
+						}
+						delete(m, string(key))
+						continue
+					}
+					v := []byte(fmt.Sprint(rng.Uint64()))
+					if err := tr.Insert(ctx, key, v); err != nil {
+						t.Fatal(err)
+					}
+					if m != nil {
+						m[string(key)] = v
+					}
+				}
+			}
+			for v := uint64(1); v <= 60; v++ {
+				var final []node.Root
+				if v > 1 && rng.IntN(6) == 0 {
+					r, err := d.CarryForward(ctx, state, v)
+					if err != nil {
+						t.Fatal(err)
+					}
+					state = r
+					if rng.IntN(2) == 0 || tree.Root().Version+keep <= v {
+						tree.Close()
+						tree = mkvs.NewWithRoot(state, d, mkvs.WithNodeCache(1<<12))
+					}
+				} else {
+					for range rng.IntN(3) { // competing results from the same root
+						other := mkvs.NewWithRoot(state, d)
+						change(other, nil, 1+rng.IntN(8))
+						_, _, b, err := other.Commit(ctx, testNS, v)
+						if err != nil {
+							t.Fatal(err)
+						}
+						mustApply(t, d, b)
+						other.Close()
+					}
+					change(tree, model, 1+rng.IntN(12))
+					_, r, b, err := tree.Commit(ctx, testNS, v)
+					if err != nil {
+						t.Fatal(err)
+					}
+					mustApply(t, d, b)
+					state = r
+				}
+				final = append(final, state)
+				if rng.IntN(2) == 0 {
+					io := mkvs.New(mkvs.WithRootType(node.RootTypeIO))
+					change(io, nil, 1+rng.IntN(5))
+					_, r, b, err := io.Commit(ctx, testNS, v)
+					if err != nil {
+						t.Fatal(err)
+					}
+					io.Close()
+					mustApply(t, d, b)
+					final = append(final, r)
+				}
+				mustFinalize(t, d, v, final...)
+				retained[v] = final
+				if v > keep {
+					mustPrune(t, d, v-keep)
+					delete(retained, v-keep)
+				}
+				reach := map[cacheKey]bool{}
+				for _, roots := range retained {
+					for _, r := range roots {
+						if r.IsEmpty() {
+							continue
+						}
+						_, nodes := readAll(t, d, r)
+						for ref := range nodes {
+							reach[cacheKey{version: ref.Version, typ: r.Type, hash: ref.Hash}] = true
+						}
+					}
+				}
+				if got := countKeys(t, d, []byte{prefixNode}); got != len(reach) {
+					t.Fatalf("version %d: %d node records, retained roots reach %d", v, got, len(reach))
+				}
+				kv, _ := readAll(t, d, state)
+				if len(kv) != len(model) {
+					t.Fatalf("version %d: tree holds %d keys, model %d", v, len(kv), len(model))
+				}
+			}
+		})
 	}
 }

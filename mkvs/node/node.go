@@ -18,6 +18,7 @@
 package node
 
 import (
+	"crypto/sha512"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -139,14 +140,15 @@ type LeafNode struct {
 // at this node (nil when none); Left is the subtree whose next bit is 0, Right whose next bit is
 // 1. A valid internal node has at least two of Leaf, Left and Right.
 type InternalNode struct {
-	Clean     bool
+	// Fields are ordered to keep the struct in a 96-byte allocation class.
 	Hash      hash.Hash
 	Version   uint64
-	LabelBits uint16
 	Label     []byte
 	Leaf      *Pointer
 	Left      *Pointer
 	Right     *Pointer
+	LabelBits uint16
+	Clean     bool
 }
 
 func (*LeafNode) isNode()     {}
@@ -158,8 +160,21 @@ func (n *LeafNode) NodeHash() hash.Hash { return n.Hash }
 // NodeHash returns the cached hash.
 func (n *InternalNode) NodeHash() hash.Hash { return n.Hash }
 
+// hashBufSize is the size of the stack buffer node hashing assembles its input in; larger
+// inputs (long keys or values) are hashed in a streaming digest.
+const hashBufSize = 256
+
 // HashLeaf computes the hash of a leaf with the given key and value.
 func HashLeaf(key, value []byte) hash.Hash {
+	if n := 1 + 4 + len(key) + 4 + len(value); n <= hashBufSize {
+		var a [hashBufSize]byte
+		b := append(a[:0], prefixLeaf)
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(key)))
+		b = append(b, key...)
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(value)))
+		b = append(b, value...)
+		return sha512.Sum512_256(b)
+	}
 	var kl, vl [4]byte
 	binary.LittleEndian.PutUint32(kl[:], uint32(len(key)))
 	binary.LittleEndian.PutUint32(vl[:], uint32(len(value)))
@@ -168,6 +183,16 @@ func HashLeaf(key, value []byte) hash.Hash {
 
 // HashInternal computes the hash of an internal node from its label and its children's hashes.
 func HashInternal(labelBits uint16, label []byte, leaf, left, right hash.Hash) hash.Hash {
+	if n := 1 + 2 + len(label) + 3*hash.Size; n <= hashBufSize {
+		var a [hashBufSize]byte
+		b := append(a[:0], prefixInternal)
+		b = binary.LittleEndian.AppendUint16(b, labelBits)
+		b = append(b, label...)
+		b = append(b, leaf[:]...)
+		b = append(b, left[:]...)
+		b = append(b, right[:]...)
+		return sha512.Sum512_256(b)
+	}
 	var lb [2]byte
 	binary.LittleEndian.PutUint16(lb[:], labelBits)
 	return hash.Digest([]byte{prefixInternal}, lb[:], label, leaf[:], left[:], right[:])
@@ -272,7 +297,7 @@ func decodeLeaf(data []byte) (*LeafNode, int, error) {
 	if len(data) < off+kl+4 {
 		return nil, 0, fmt.Errorf("%w: truncated leaf key", ErrMalformedNode)
 	}
-	key := append([]byte{}, data[off:off+kl]...)
+	koff := off
 	off += kl
 	vl := binary.LittleEndian.Uint32(data[off:])
 	off += 4
@@ -282,7 +307,11 @@ func decodeLeaf(data []byte) (*LeafNode, int, error) {
 	if len(data) < off+int(vl) {
 		return nil, 0, fmt.Errorf("%w: truncated leaf value", ErrMalformedNode)
 	}
-	value := append([]byte{}, data[off:off+int(vl)]...)
+	// Key and value share one copy (capacities capped, so appending to either reallocates).
+	kv := make([]byte, kl+int(vl))
+	copy(kv, data[koff:koff+kl])
+	copy(kv[kl:], data[off:off+int(vl)])
+	key, value := kv[:kl:kl], kv[kl:]
 	off += int(vl)
 	leaf := &LeafNode{Key: key, Value: value}
 	leaf.UpdateHash()
@@ -437,4 +466,15 @@ type Batch struct {
 	Nodes []Node
 	// WriteLog holds the net changes from Src to Root.
 	WriteLog writelog.WriteLog
+	// Obsolete lists the nodes of Src's tree that Root's tree no longer reaches (each once,
+	// by creation version and hash; leaves in leaf slots, which are part of their internal
+	// node, are not listed). A node DB may delete them without walking Src's tree when it
+	// prunes Src's version. Nil means unknown.
+	Obsolete []NodeRef
+}
+
+// NodeRef locates a stored node: the version it was created in and its hash.
+type NodeRef struct {
+	Version uint64
+	Hash    hash.Hash
 }
