@@ -8,8 +8,9 @@ import (
 
 // errDevnetUnavailable is what `atoll devnet` says until the node roles it starts exist.
 var errDevnetUnavailable = errors.New("the local network is not available yet: `atoll devnet` " +
-	"needs the consensus services, storage, compute and client nodes, which are still being built " +
-	"(see README.md, \"Status\"); run `make test` to exercise what exists")
+	"needs the storage, compute and client node roles, which are still being built (see README.md, " +
+	"\"Status\"); a consensus-only network can be run by hand (docs/cli.md, \"A session\"), and " +
+	"`make test` exercises everything that exists")
 
 func newDevnetCommand(_ Streams) *cobra.Command {
 	return &cobra.Command{
