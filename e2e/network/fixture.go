@@ -45,6 +45,12 @@ type Fixture struct {
 	// Validators is the number of validator nodes (at least 1), node-0 ... node-N-1, all in
 	// the genesis validator set with equal power.
 	Validators int
+	// FullNodes is the number of extra nodes, node-N ... node-N+F-1 after the validators: each
+	// has keys of its own (its entity is not funded and its consensus key is not in the
+	// genesis validator set) and starts as a CometBFT full node peered with every other node.
+	// It loads its consensus key all the same, so once it registers as a validator node and
+	// joins the set at an epoch transition (DESIGN.md §3) it signs blocks.
+	FullNodes int
 	// EpochInterval is the number of blocks per epoch (default DefaultEpochInterval).
 	EpochInterval int64
 	// TimeoutCommit is every node's consensus.timeout_commit, which sets the block interval
@@ -95,11 +101,13 @@ func (f Fixture) validate() error {
 	switch {
 	case f.Validators < 1:
 		return fmt.Errorf("network: a fixture needs at least one validator, got %d", f.Validators)
+	case f.FullNodes < 0:
+		return fmt.Errorf("network: negative number of full nodes %d", f.FullNodes)
 	case f.Accounts < 0:
 		return fmt.Errorf("network: negative number of accounts %d", f.Accounts)
 	case f.EpochInterval < 0:
 		return fmt.Errorf("network: negative epoch interval %d", f.EpochInterval)
-	case f.BasePort < 0 || (f.BasePort > 0 && (f.BasePort < 1024 || f.BasePort+f.Validators*PortsPerNode > 65536)):
+	case f.BasePort < 0 || (f.BasePort > 0 && (f.BasePort < 1024 || f.BasePort+(f.Validators+f.FullNodes)*PortsPerNode > 65536)):
 		return fmt.Errorf("network: base port %d: the network's ports must lie in 1024..65535", f.BasePort)
 	}
 	return nil
@@ -125,8 +133,8 @@ func (f Fixture) Write(dir string) (*Manifest, error) {
 		return nil, fmt.Errorf("network: %w", err)
 	}
 	m := &Manifest{Dir: dir, ChainID: f.ChainID, EpochInterval: f.EpochInterval}
-	for i := range f.Validators {
-		m.Nodes = append(m.Nodes, Node{Name: fmt.Sprintf("node-%d", i), Validator: true})
+	for i := range f.Validators + f.FullNodes {
+		m.Nodes = append(m.Nodes, Node{Name: fmt.Sprintf("node-%d", i), Validator: i < f.Validators})
 		if s := m.Socket(i); len(s) > maxSocketPath {
 			return nil, fmt.Errorf("network: node %d's socket %s is longer than %d bytes (the OS limit): use a shorter network directory", i, s, maxSocketPath)
 		}
@@ -147,7 +155,9 @@ func (f Fixture) Write(dir string) (*Manifest, error) {
 		n.EntityID, n.Address = pub.Entity, staking.NewAddress(pub.Entity)
 		n.ConsensusKey, n.P2PID = pub.Consensus, pub.P2PID
 		n.ValidatorAddress = strings.ToLower(cmted25519.PubKey(pub.Consensus[:]).Address().String())
-		params.Validators = append(params.Validators, genesis.DevValidator{EntityID: pub.Entity, ConsensusKey: pub.Consensus})
+		if n.Validator {
+			params.Validators = append(params.Validators, genesis.DevValidator{EntityID: pub.Entity, ConsensusKey: pub.Consensus})
+		}
 	}
 	if err := f.writeAccounts(m); err != nil {
 		return nil, err
@@ -301,7 +311,9 @@ func (f Fixture) nodeConfig(m *Manifest, i int) config.Config {
 	cfg.DataDir = "."
 	cfg.Log.Level = f.LogLevel
 	c := &cfg.Consensus
-	c.Validator = m.Nodes[i].Validator
+	// Every node loads its consensus key: a full node (Fixture.FullNodes) that is not in the
+	// genesis validator set signs nothing until it registers as a validator and joins it.
+	c.Validator = true
 	c.Moniker = m.Nodes[i].Name
 	c.TimeoutCommit = config.Duration(f.TimeoutCommit)
 	c.P2P.Listen = "tcp://" + m.Nodes[i].P2PAddress

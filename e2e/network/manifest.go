@@ -50,7 +50,8 @@ type Node struct {
 	Name string `json:"name"`
 	// Validator is set for a node of the genesis validator set.
 	Validator bool `json:"validator"`
-	// EntityID is the node's entity; Address is its staking account (funded at genesis).
+	// EntityID is the node's entity; Address is its staking account (funded at genesis for
+	// a validator, not for a full node).
 	EntityID signature.PublicKey `json:"entity_id"`
 	Address  staking.Address     `json:"address"`
 	// ConsensusKey is the CometBFT validator key; ValidatorAddress is CometBFT's address of
