@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -65,70 +67,46 @@ type statusOutput struct {
 }
 
 func newStatusEpochCommand(s Streams) *cobra.Command {
-	var nf nodeFlags
-	var height int64
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "epoch [--height H]",
-		Short: "Show the epoch, its first height and its entropy",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := nf.dial()
+	return newHeightQueryCommand(s, heightQuery[*grpcapi.Epoch]{
+		use:        "epoch [--height H]",
+		short:      "Show the epoch, its first height and its entropy",
+		heightHelp: "the height (default: the latest)",
+		fetch: func(ctx context.Context, c *grpcapi.Client, height int64) (*grpcapi.Epoch, error) {
+			e, err := c.Epoch(ctx, height)
 			if err != nil {
-				return err
+				return nil, fmt.Errorf("querying the epoch: %w", err)
 			}
-			defer c.Close()
-			e, err := c.Epoch(cmd.Context(), height)
-			if err != nil {
-				return fmt.Errorf("querying the epoch: %w", err)
-			}
-			if asJSON {
-				return printJSON(s.Out, e)
-			}
-			_, err = fmt.Fprintf(s.Out, "Epoch %d at height %d\n  started at height %d, %d blocks per epoch\n  entropy %s (insecure dev beacon: predictable)\n",
+			return e, nil
+		},
+		text: func(w io.Writer, e *grpcapi.Epoch) error {
+			_, err := fmt.Fprintf(w, "Epoch %d at height %d\n  started at height %d, %d blocks per epoch\n  entropy %s (insecure dev beacon: predictable)\n",
 				e.Epoch, e.Height, e.StartHeight, e.Interval, e.Entropy)
 			return err
 		},
-	}
-	nf.register(cmd)
-	cmd.Flags().Int64Var(&height, "height", 0, "the height (default: the latest)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	})
 }
 
 func newStatusBlockCommand(s Streams) *cobra.Command {
-	var nf nodeFlags
-	var height int64
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "block [--height H]",
-		Short: "Show a committed block: hash, time, state roots, transactions",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := nf.dial()
+	return newHeightQueryCommand(s, heightQuery[*grpcapi.Block]{
+		use:        "block [--height H]",
+		short:      "Show a committed block: hash, time, state roots, transactions",
+		heightHelp: "the height (default: the last committed block)",
+		fetch: func(ctx context.Context, c *grpcapi.Client, height int64) (*grpcapi.Block, error) {
+			b, err := c.Block(ctx, height)
 			if err != nil {
-				return err
+				return nil, fmt.Errorf("fetching the block: %w", err)
 			}
-			defer c.Close()
-			b, err := c.Block(cmd.Context(), height)
-			if err != nil {
-				return fmt.Errorf("fetching the block: %w", err)
-			}
-			if asJSON {
-				return printJSON(s.Out, b)
-			}
-			fmt.Fprintf(s.Out, "Block %d %s\n  time        %s\n  proposer    %s\n  app hash    %s (state before the block)\n  state root  %s (state after the block)\n  txs         %d\n",
+			return b, nil
+		},
+		text: func(w io.Writer, b *grpcapi.Block) error {
+			fmt.Fprintf(w, "Block %d %s\n  time        %s\n  proposer    %s\n  app hash    %s (state before the block)\n  state root  %s (state after the block)\n  txs         %d\n",
 				b.Height, b.Hash, b.Time.Format(time.RFC3339Nano), b.Proposer, b.AppHash, b.StateRoot, len(b.TxHashes))
 			for _, h := range b.TxHashes {
-				fmt.Fprintf(s.Out, "    %s\n", h)
+				fmt.Fprintf(w, "    %s\n", h)
 			}
 			return nil
 		},
-	}
-	nf.register(cmd)
-	cmd.Flags().Int64Var(&height, "height", 0, "the height (default: the last committed block)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	})
 }
 
 // blockEventsOutput is what `atoll status events --json` prints.
@@ -144,12 +122,57 @@ type txEventOutput struct {
 }
 
 func newStatusEventsCommand(s Streams) *cobra.Command {
+	return newHeightQueryCommand(s, heightQuery[blockEventsOutput]{
+		use:        "events [--height H]",
+		short:      "Show a committed block's events: the block's own and each transaction's",
+		heightHelp: "the height (default: the last committed block)",
+		fetch: func(ctx context.Context, c *grpcapi.Client, height int64) (blockEventsOutput, error) {
+			evs, err := c.Events(ctx, height)
+			if err != nil {
+				return blockEventsOutput{}, fmt.Errorf("fetching events: %w", err)
+			}
+			out := blockEventsOutput{Height: evs.Height, Block: decodeEvents(evs.Block)}
+			for _, t := range evs.Txs {
+				out.Txs = append(out.Txs, txEventOutput{TxEvents: t, Events: decodeEvents(t.Events)})
+			}
+			return out, nil
+		},
+		text: func(w io.Writer, out blockEventsOutput) error {
+			fmt.Fprintf(w, "Events of block %d\n", out.Height)
+			for _, e := range out.Block {
+				fmt.Fprintf(w, "  block  %s %s\n", e.Kind, eventSummary(e.Value))
+			}
+			for _, t := range out.Txs {
+				status := "ok"
+				if t.Error != nil {
+					status = fmt.Sprintf("failed (%s %d: %s)", t.Error.Module, t.Error.Code, t.Error.Message)
+				}
+				fmt.Fprintf(w, "  tx %d %s %s\n", t.Index, t.Hash, status)
+				for _, e := range t.Events {
+					fmt.Fprintf(w, "    %s %s\n", e.Kind, eventSummary(e.Value))
+				}
+			}
+			return nil
+		},
+	})
+}
+
+// heightQuery describes a command that fetches one value at a height from a running node and
+// prints it as text, or as JSON with --json.
+type heightQuery[T any] struct {
+	use, short, heightHelp string
+	fetch                  func(ctx context.Context, c *grpcapi.Client, height int64) (T, error)
+	text                   func(w io.Writer, v T) error
+}
+
+// newHeightQueryCommand builds the command q describes, with the node flags, --height and --json.
+func newHeightQueryCommand[T any](s Streams, q heightQuery[T]) *cobra.Command {
 	var nf nodeFlags
 	var height int64
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "events [--height H]",
-		Short: "Show a committed block's events: the block's own and each transaction's",
+		Use:   q.use,
+		Short: q.short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := nf.dial()
@@ -157,36 +180,18 @@ func newStatusEventsCommand(s Streams) *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			evs, err := c.Events(cmd.Context(), height)
+			v, err := q.fetch(cmd.Context(), c, height)
 			if err != nil {
-				return fmt.Errorf("fetching events: %w", err)
-			}
-			out := blockEventsOutput{Height: evs.Height, Block: decodeEvents(evs.Block)}
-			for _, t := range evs.Txs {
-				out.Txs = append(out.Txs, txEventOutput{TxEvents: t, Events: decodeEvents(t.Events)})
+				return err
 			}
 			if asJSON {
-				return printJSON(s.Out, out)
+				return printJSON(s.Out, v)
 			}
-			fmt.Fprintf(s.Out, "Events of block %d\n", out.Height)
-			for _, e := range out.Block {
-				fmt.Fprintf(s.Out, "  block  %s %s\n", e.Kind, eventSummary(e.Value))
-			}
-			for _, t := range out.Txs {
-				status := "ok"
-				if t.Error != nil {
-					status = fmt.Sprintf("failed (%s %d: %s)", t.Error.Module, t.Error.Code, t.Error.Message)
-				}
-				fmt.Fprintf(s.Out, "  tx %d %s %s\n", t.Index, t.Hash, status)
-				for _, e := range t.Events {
-					fmt.Fprintf(s.Out, "    %s %s\n", e.Kind, eventSummary(e.Value))
-				}
-			}
-			return nil
+			return q.text(s.Out, v)
 		},
 	}
 	nf.register(cmd)
-	cmd.Flags().Int64Var(&height, "height", 0, "the height (default: the last committed block)")
+	cmd.Flags().Int64Var(&height, "height", 0, q.heightHelp)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
