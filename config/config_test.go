@@ -96,6 +96,8 @@ func TestBadValuesAreRejectedNamingTheKey(t *testing.T) {
 		{"log format", "log: {format: xml}", "log.format"},
 		{"empty data dir", `datadir: ""`, "datadir"},
 		{"zero timeout", "consensus: {timeout_commit: 0s}", "consensus.timeout_commit"},
+		{"zero gossip sleep", "consensus: {peer_gossip_sleep: 0s}", "consensus.peer_gossip_sleep"},
+		{"slow gossip", "consensus: {peer_gossip_sleep: 2s}", "consensus.peer_gossip_sleep"},
 		{"p2p address", "consensus: {p2p: {listen: 'localhost'}}", "consensus.p2p.listen"},
 		{"p2p scheme", "consensus: {p2p: {listen: 'udp://1.2.3.4:5'}}", "consensus.p2p.listen"},
 		{"peer without id", "consensus: {p2p: {peers: ['127.0.0.1:26656']}}", "consensus.p2p.peers[0]"},

@@ -85,21 +85,27 @@ type ConsensusConfig struct {
 	Moniker string `yaml:"moniker"`
 	// TimeoutCommit is how long a validator waits after a commit before proposing the next
 	// block; with empty blocks on it sets the block interval.
-	TimeoutCommit Duration      `yaml:"timeout_commit"`
-	P2P           P2PConfig     `yaml:"p2p"`
-	RPC           CometRPC      `yaml:"rpc"`
-	Mempool       MempoolConfig `yaml:"mempool"`
+	TimeoutCommit Duration `yaml:"timeout_commit"`
+	// PeerGossipSleep is how long each peer's gossip routine sleeps when it has nothing to
+	// send. It bounds how fast a node a few blocks behind catches up through consensus
+	// gossip: CometBFT's 100 ms makes that about as slow as a short-timeout_commit chain
+	// grows, so such a node would trail forever and its votes would come too late to count.
+	PeerGossipSleep Duration      `yaml:"peer_gossip_sleep"`
+	P2P             P2PConfig     `yaml:"p2p"`
+	RPC             CometRPC      `yaml:"rpc"`
+	Mempool         MempoolConfig `yaml:"mempool"`
 }
 
 // DefaultConsensus returns a validator with CometBFT's one-second commit timeout.
 func DefaultConsensus() ConsensusConfig {
 	return ConsensusConfig{
-		Validator:     true,
-		Moniker:       "atoll",
-		TimeoutCommit: Duration(time.Second),
-		P2P:           DefaultP2P(),
-		RPC:           DefaultCometRPC(),
-		Mempool:       DefaultMempool(),
+		Validator:       true,
+		Moniker:         "atoll",
+		TimeoutCommit:   Duration(time.Second),
+		PeerGossipSleep: Duration(10 * time.Millisecond),
+		P2P:             DefaultP2P(),
+		RPC:             DefaultCometRPC(),
+		Mempool:         DefaultMempool(),
 	}
 }
 
@@ -110,6 +116,9 @@ func (c *ConsensusConfig) Validate() error {
 	}
 	if c.TimeoutCommit <= 0 || time.Duration(c.TimeoutCommit) > time.Minute {
 		return invalid("timeout_commit", "must be in (0, 1m], got %s", time.Duration(c.TimeoutCommit))
+	}
+	if c.PeerGossipSleep <= 0 || time.Duration(c.PeerGossipSleep) > time.Second {
+		return invalid("peer_gossip_sleep", "must be in (0, 1s], got %s", time.Duration(c.PeerGossipSleep))
 	}
 	if err := c.P2P.Validate(); err != nil {
 		return inSection("p2p", err)

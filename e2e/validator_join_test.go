@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,14 +23,15 @@ import (
 // itself (the dev genesis's validator threshold is zero, so any escrow meets it), registers,
 // and registers the node with the validator role (DESIGN.md §3, Registry → Validators). At the
 // next epoch transition the node joins CometBFT's validator set with its entity's escrow as
-// power and proposes blocks; once its registration has expired it leaves the set, and the
-// original validator goes on finalizing blocks alone.
+// power, proposes blocks, and signs every block while it is in the set (its power makes it
+// needed for a two-thirds majority); once its registration has expired it leaves the set, and
+// the original validator goes on finalizing blocks alone.
 func TestARegisteredValidatorNodeJoinsTheSetAtTheNextEpochAndLeavesWhenItExpires(t *testing.T) {
 	const (
 		joiner = 1
-		// escrow is the joiner's power: below half the genesis validator's 10, so the genesis
-		// validator alone keeps more than two thirds and the chain never waits on the joiner.
-		escrow          = 4
+		// escrow is the joiner's power, equal to the genesis validator's 10: neither holds more
+		// than two thirds of the 20, so no block is finalized without the joiner's precommit.
+		escrow          = 10
 		expirationEpoch = 3
 	)
 	net := startNetwork(t, network.Fixture{Validators: 1, FullNodes: 1, Accounts: 1, EpochInterval: 8,
@@ -105,6 +107,14 @@ func TestARegisteredValidatorNodeJoinsTheSetAtTheNextEpochAndLeavesWhenItExpires
 		t.Fatalf("the node was out of the validator set by epoch %d, before its registration expired (epoch %d)", ep, reg.Node.Expiration)
 	}
 	t.Logf("the node left the validator set at height %d (epoch %d)", left, epochAt(ctx, t, net, left))
+
+	// While it was in the set, every block's commit carries its precommit: it signed them all.
+	for h := joined; h < left; h++ {
+		signers := rpc.commitSigners(t, h)
+		if !slices.ContainsFunc(signers, func(a string) bool { return strings.EqualFold(a, newAddr) }) {
+			t.Fatalf("the commit of height %d, while the node was a validator, is signed by %v only", h, signers)
+		}
+	}
 
 	// The original validator goes on alone: later blocks are committed by it only.
 	waitHeight(t, net, left+3, time.Minute)

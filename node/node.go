@@ -268,8 +268,9 @@ func (n *Node) cometConfig() cometbft.Config {
 			PEX:              c.P2P.PEX,
 			AllowDuplicateIP: c.P2P.AllowDuplicateIP,
 		},
-		RPCListen:     c.RPC.Listen,
-		TimeoutCommit: time.Duration(c.TimeoutCommit),
+		RPCListen:       c.RPC.Listen,
+		TimeoutCommit:   time.Duration(c.TimeoutCommit),
+		PeerGossipSleep: time.Duration(c.PeerGossipSleep),
 		Mempool: cometbft.MempoolConfig{
 			Size:        c.Mempool.Size,
 			MaxTxsBytes: c.Mempool.MaxTxsBytes,

@@ -70,7 +70,10 @@ type Config struct {
 	// TimeoutCommit is the wait after a commit before the next block; empty blocks are on, so
 	// it sets the block interval of an idle chain.
 	TimeoutCommit time.Duration
-	Mempool       MempoolConfig
+	// PeerGossipSleep is how long a peer's gossip routine sleeps with nothing to send; zero
+	// means 10 ms.
+	PeerGossipSleep time.Duration
+	Mempool         MempoolConfig
 	// Logger is the parent logger; nil discards logs.
 	Logger *slog.Logger
 }
@@ -340,6 +343,10 @@ func buildConfig(cfg Config) (*cmtcfg.Config, error) {
 	c.RPC.ListenAddress = cfg.RPCListen
 
 	c.Consensus.TimeoutCommit = cfg.TimeoutCommit
+	c.Consensus.PeerGossipSleepDuration = cfg.PeerGossipSleep
+	if c.Consensus.PeerGossipSleepDuration <= 0 {
+		c.Consensus.PeerGossipSleepDuration = 10 * time.Millisecond
+	}
 	c.Consensus.CreateEmptyBlocks = true
 	c.Consensus.CreateEmptyBlocksInterval = 0
 
