@@ -15,11 +15,11 @@
 //     and roothash see it): expired nodes release their stake claims, nodes expired for the
 //     debonding interval are removed, and every runtime's descriptor is snapshotted for the
 //     new epoch (GetEpochRuntime);
-//  2. the registry's BeginBlock: suspended runtimes whose owner has stake again and which have
-//     unexpired nodes resume (RuntimeResumed), in time for the scheduler's elections;
-//  3. the scheduler's ElectionResult for each non-suspended runtime (in the scheduler's
-//     BeginBlock): DecideSuspension, and RuntimeSuspended before roothash sees the result;
-//  4. the registry's EndBlock: the validator set is recomputed (consensus UpdateValidator).
+//  2. the scheduler's ElectionResult for each runtime it elects (in the scheduler's
+//     BeginBlock): every active runtime, and every suspended one that MayResumeAt admits
+//     (owner stake back, unexpired nodes registered); DecideSuspension, then RuntimeSuspended
+//     or RuntimeResumed before roothash sees the result;
+//  3. the registry's EndBlock: the validator set is recomputed (consensus UpdateValidator).
 package registry
 
 import (
@@ -94,19 +94,9 @@ func (a *App) InitChain(ctx *consensus.Context, doc *genesis.Document) error {
 	return initGenesis(ctx, doc, st)
 }
 
-// BeginBlock resumes, at an epoch transition, the suspended runtimes that may resume.
-func (a *App) BeginBlock(ctx *consensus.Context) error {
-	v := stateView{ctx.State()}
-	t, err := v.transition()
-	if err != nil || t == nil || t.ResumptionsDone {
-		return err
-	}
-	if err := resumeAtTransition(ctx, t.Epoch); err != nil {
-		return err
-	}
-	t.ResumptionsDone = true
-	return v.setTransition(t)
-}
+// BeginBlock implements consensus.Application; an epoch transition's work is done in
+// onEpochChanged, onElection and EndBlock.
+func (a *App) BeginBlock(*consensus.Context) error { return nil }
 
 // EndBlock updates the validator set at an epoch transition.
 func (a *App) EndBlock(ctx *consensus.Context) error {

@@ -29,37 +29,9 @@ func onEpochChanged(ctx *consensus.Context, epoch beacon.EpochTime) error {
 	return v.setTransition(&transitionRecord{Epoch: epoch})
 }
 
-// resumeAtTransition is step 2: every suspended runtime that api.DecideSuspension resumes
-// (owner stake back, unexpired nodes registered, an active deployment) resumes, in ID order.
-func resumeAtTransition(ctx *consensus.Context, epoch beacon.EpochTime) error {
-	v := stateView{ctx.State()}
-	var suspended []*api.Runtime
-	err := v.runtimes(func(rt *api.Runtime) error {
-		s, err := v.isSuspended(rt.ID)
-		if s {
-			suspended = append(suspended, rt)
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	for _, rt := range suspended {
-		facts, err := runtimeFacts(v, rt, epoch, true)
-		if err != nil {
-			return err
-		}
-		if api.DecideSuspension(facts) == api.Resume {
-			if err := resume(ctx, rt.ID); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// onElection is step 3: the scheduler's result for one runtime decides whether it is
-// suspended (no committee although deployed, or its owner short of stake).
+// onElection is step 2: the scheduler's result for one runtime decides whether it is
+// suspended (no committee although deployed, or its owner short of stake) or, when it was
+// suspended, resumed (a committee elected and the owner's stake back).
 func onElection(ctx *consensus.Context, res *scheduler.ElectionResult) error {
 	v := stateView{ctx.State()}
 	rt, err := v.runtimeIn(tableRuntimeSnapshot, res.RuntimeID)
@@ -90,6 +62,24 @@ func onElection(ctx *consensus.Context, res *scheduler.ElectionResult) error {
 		return resume(ctx, rt.ID)
 	}
 	return nil
+}
+
+// mayResumeAt reports whether suspended runtime id takes part in epoch's elections
+// (api.MayResume).
+func mayResumeAt(v stateView, id namespace.Namespace, epoch beacon.EpochTime) (bool, error) {
+	suspended, err := v.isSuspended(id)
+	if err != nil || !suspended {
+		return false, err
+	}
+	rt, err := v.runtimeIn(tableRuntimeSnapshot, id)
+	if err != nil || rt == nil {
+		return false, err
+	}
+	facts, err := runtimeFacts(v, rt, epoch, true)
+	if err != nil {
+		return false, err
+	}
+	return api.MayResume(facts), nil
 }
 
 // runtimeFacts gathers what api.DecideSuspension needs about rt in epoch, before an election.

@@ -74,6 +74,13 @@ func Runtimes(s consensus.State) ([]*api.Runtime, error) {
 	return out, err
 }
 
+// MayResumeAt reports whether suspended runtime id takes part in the elections of epoch's
+// transition (api.MayResume): it has an active deployment, its owner passes the stake check
+// and unexpired nodes are registered for it. False for an active or unknown runtime.
+func MayResumeAt(s consensus.State, id namespace.Namespace, epoch beacon.EpochTime) (bool, error) {
+	return mayResumeAt(stateView{s}, id, epoch)
+}
+
 // IsSuspended reports whether runtime id is in the suspended set (false for an unknown one).
 func IsSuspended(s consensus.State, id namespace.Namespace) (bool, error) {
 	return stateView{s}.isSuspended(id)

@@ -56,8 +56,6 @@ const (
 // transitionRecord is an epoch transition the registry still has work for in this block.
 type transitionRecord struct {
 	Epoch beacon.EpochTime `cbor:"epoch"`
-	// ResumptionsDone is set once BeginBlock has resumed the runtimes due.
-	ResumptionsDone bool `cbor:"resumptions_done,omitempty"`
 }
 
 // staticValidator is a genesis validator that no registered node has taken over: it keeps its

@@ -221,3 +221,48 @@ func TestARuntimeWhoseOwnerLosesStakeIsSuspendedAndResumesOnceStakeIsBack(t *tes
 		t.Fatalf("executor committee %+v", c)
 	}
 }
+
+func TestARuntimeWithTooFewNodesStaysSuspendedQuietlyUntilEnoughRegister(t *testing.T) {
+	rt := memchain.TestRuntime(0, entitySigner(0).Public(), 0)
+	h := newHarness(t, genesisWithWorkers(rt, 0, false))
+	owner := entitySigner(0)
+	nodes := workers(owner.Public(), rt, 0, 10)
+	h.deliver() // suspended at block 1: no nodes
+	h.mustDeliver(h.nodeTx(owner, nodes[0], 0))
+	h.toEpoch(1) // one compute node of the two the group needs: suspended again
+	if !h.suspended(rt.ID) {
+		t.Fatal("not suspended with one node")
+	}
+	// The owner has stake and an unexpired node is registered, but a committee still cannot
+	// be elected: the runtime stays suspended at later transitions, neither resumed nor
+	// suspended again.
+	for _, e := range []beaconapi.EpochTime{2, 3} {
+		for _, res := range h.toEpoch(e) {
+			for _, kind := range messagesFor(h, rt.ID, res.Height) {
+				if kind != schedulerapi.MessageKindElectionResult {
+					t.Fatalf("epoch %d, height %d: roothash saw %s", e, res.Height, kind)
+				}
+			}
+			if n := len(events[api.RuntimeResumedEvent](t, res)) + len(events[api.RuntimeSuspendedEvent](t, res)); n != 0 {
+				t.Fatalf("epoch %d, height %d: %d resume or suspend events", e, res.Height, n)
+			}
+			// It is elected to see whether it can resume; the result says why not.
+			for _, ev := range events[schedulerapi.ElectionResult](t, res) {
+				if ev.RuntimeID == rt.ID && (ev.Elected() || ev.Outcome != schedulerapi.OutcomeTooFewExecutors) {
+					t.Fatalf("epoch %d, height %d: election %+v", e, res.Height, ev)
+				}
+			}
+		}
+		if !h.suspended(rt.ID) || len(committees(t, h, rt.ID)) != 0 {
+			t.Fatalf("epoch %d: resumed or given committees with one node", e)
+		}
+	}
+	// Enough nodes: the first registration that pays resumes it, the next transition elects.
+	for i, n := range nodes[1:] {
+		h.mustDeliver(h.nodeTx(owner, n, i+1))
+	}
+	h.toEpoch(4)
+	if h.suspended(rt.ID) || len(committees(t, h, rt.ID)) != 2 {
+		t.Fatal("not elected at the transition after enough nodes registered")
+	}
+}

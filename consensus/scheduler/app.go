@@ -1,17 +1,17 @@
 // Package scheduler is the scheduler service's consensus application (DESIGN.md §3
-// Scheduler): at each epoch transition it elects every non-suspended runtime's executor and
-// storage committees with the pure consensus/scheduler/election, stores them, emits the
+// Scheduler): at each epoch transition it elects the executor and storage committees of every
+// active runtime and of every suspended one that may resume (registry.MayResumeAt) with the pure consensus/scheduler/election, stores them, emits the
 // results as events and publishes each as a message (api.ElectionResult) to the registry,
 // which decides suspension, and to roothash.
 //
 // Timing: the beacon's EpochChanged (delivered in the beacon's BeginBlock, to the registry
-// first) marks the elections due; they run in this application's BeginBlock, after the
-// registry's BeginBlock has resumed the runtimes due and before roothash's BeginBlock. Every
-// non-suspended registered runtime gets exactly one ElectionResult per transition, in runtime
-// ID order, with Outcome OutcomeNotDeployed when its first deployment is still ahead (it is
-// then neither elected nor suspended). A suspended runtime is not elected and its committees
-// are cleared; when the registry suspends a runtime on its result, its committees are not
-// stored.
+// first) marks the elections due; they run in this application's BeginBlock, before
+// roothash's BeginBlock. Every active registered runtime, and every suspended one that may
+// resume, gets exactly one ElectionResult per transition, in runtime ID order, with Outcome
+// OutcomeNotDeployed when its first deployment is still ahead (it is then neither elected nor
+// suspended). The registry decides suspension on each result: the committees are stored only
+// for a runtime that is active afterwards. Any other suspended runtime is not elected (no
+// result, no event) and its committees are cleared.
 //
 // Elections use the registry's descriptor snapshot of the epoch (registry.GetEpochRuntime) and
 // its node records; a candidate's StakeOK is registry.NodeStakeOK, Frozen and
@@ -113,7 +113,7 @@ func (*App) ExecuteTx(*consensus.Context, *transaction.Transaction) error {
 	return transaction.ErrUnknownMethod
 }
 
-// electAll elects every registered runtime that is not suspended, in ID order.
+// electAll elects every registered runtime that is active or may resume, in ID order.
 func electAll(ctx *consensus.Context, epoch beacon.EpochTime, entropy hash.Hash) error {
 	s := ctx.State()
 	runtimes, err := registry.Runtimes(s)
@@ -143,8 +143,17 @@ func electRuntime(ctx *consensus.Context, id namespace.Namespace, epoch beacon.E
 	if err != nil {
 		return err
 	}
-	if suspended || rt == nil {
+	if rt == nil {
 		return v.setCommittees(id, nil, nil)
+	}
+	if suspended {
+		may, err := registry.MayResumeAt(s, id, epoch)
+		if err != nil {
+			return err
+		}
+		if !may {
+			return v.setCommittees(id, nil, nil)
+		}
 	}
 	res, err := election.Elect(&election.Input{Entropy: entropy, Epoch: epoch, Runtime: rt, Candidates: pool.forRuntime(id, epoch)})
 	if err != nil {

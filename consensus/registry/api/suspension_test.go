@@ -17,7 +17,8 @@ func TestDecideSuspensionFollowsDesignSuspension(t *testing.T) {
 		{"an active runtime with a committee and stake stays", RuntimeFacts{HasActiveDeployment: true, CommitteeElected: true, OwnerStakeOK: true, HasUnexpiredNodes: true}, LeaveAlone},
 		{"an active runtime without a committee is suspended", RuntimeFacts{HasActiveDeployment: true, OwnerStakeOK: true, HasUnexpiredNodes: true}, Suspend},
 		{"an active runtime whose owner lacks stake is suspended", RuntimeFacts{HasActiveDeployment: true, CommitteeElected: true, HasUnexpiredNodes: true}, Suspend},
-		{"a suspended runtime with stake and unexpired nodes resumes", RuntimeFacts{HasActiveDeployment: true, Suspended: true, OwnerStakeOK: true, HasUnexpiredNodes: true}, Resume},
+		{"a suspended runtime with stake and a committee elected resumes", RuntimeFacts{HasActiveDeployment: true, Suspended: true, OwnerStakeOK: true, HasUnexpiredNodes: true, CommitteeElected: true}, Resume},
+		{"a suspended runtime with stake whose nodes are too few for a committee stays suspended", RuntimeFacts{HasActiveDeployment: true, Suspended: true, OwnerStakeOK: true, HasUnexpiredNodes: true}, LeaveAlone},
 		{"a suspended runtime without stake stays suspended", RuntimeFacts{HasActiveDeployment: true, Suspended: true, HasUnexpiredNodes: true}, LeaveAlone},
 		{"a suspended runtime without unexpired nodes stays suspended", RuntimeFacts{HasActiveDeployment: true, Suspended: true, OwnerStakeOK: true}, LeaveAlone},
 	} {
@@ -26,6 +27,23 @@ func TestDecideSuspensionFollowsDesignSuspension(t *testing.T) {
 				t.Errorf("DecideSuspension(%+v) = %s, want %s", tc.facts, got, tc.want)
 			}
 		})
+	}
+}
+
+func TestOnlyASuspendedDeployedRuntimeWithStakeAndNodesTakesPartInTheElections(t *testing.T) {
+	all := RuntimeFacts{HasActiveDeployment: true, Suspended: true, OwnerStakeOK: true, HasUnexpiredNodes: true}
+	if !MayResume(all) {
+		t.Errorf("MayResume(%+v) = false", all)
+	}
+	for name, f := range map[string]RuntimeFacts{
+		"active":        {HasActiveDeployment: true, OwnerStakeOK: true, HasUnexpiredNodes: true},
+		"not deployed":  {Suspended: true, OwnerStakeOK: true, HasUnexpiredNodes: true},
+		"without stake": {HasActiveDeployment: true, Suspended: true, HasUnexpiredNodes: true},
+		"without nodes": {HasActiveDeployment: true, Suspended: true, OwnerStakeOK: true},
+	} {
+		if MayResume(f) {
+			t.Errorf("%s: MayResume(%+v) = true", name, f)
+		}
 	}
 }
 
