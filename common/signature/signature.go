@@ -137,8 +137,8 @@ func copyFixed(dst, data []byte, sentinel error) error {
 
 // Signature is a public key and its signature over some message in some context.
 type Signature struct {
-	PublicKey PublicKey    `cbor:"public_key"`
-	Signature RawSignature `cbor:"signature"`
+	PublicKey PublicKey    `json:"public_key" cbor:"public_key"`
+	Signature RawSignature `json:"signature" cbor:"signature"`
 }
 
 // Verify checks the signature over message in the context bctx.

@@ -3,7 +3,10 @@ package signature
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
@@ -351,5 +354,24 @@ func TestAResetSignerCannotSign(t *testing.T) {
 	}
 	if s.Seed() != nil {
 		t.Fatal("reset signer returned a seed")
+	}
+}
+
+func TestASignedEnvelopeHasSnakeCaseJSONThatRoundTrips(t *testing.T) {
+	var s Signed
+	s.Blob = []byte{1, 2, 3}
+	s.Signature.PublicKey[0] = 0xaa
+	s.Signature.Signature[0] = 0xbb
+	out, err := json.Marshal(&s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"blob":"AQID","signature":{"public_key":"aa` + strings.Repeat("00", 31) + `","signature":"bb` + strings.Repeat("00", 63) + `"}}`
+	if string(out) != want {
+		t.Fatalf("JSON %s\nwant %s", out, want)
+	}
+	var back Signed
+	if err := json.Unmarshal(out, &back); err != nil || !reflect.DeepEqual(back, s) {
+		t.Fatalf("round trip: %+v, %v", back, err)
 	}
 }

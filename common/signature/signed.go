@@ -9,8 +9,8 @@ import (
 // Signed is a signed CBOR blob: the envelope of transactions and descriptors. The signature
 // covers the blob's raw bytes, which must be the canonical encoding of the value inside.
 type Signed struct {
-	Blob      []byte    `cbor:"blob"`
-	Signature Signature `cbor:"signature"`
+	Blob      []byte    `json:"blob" cbor:"blob"`
+	Signature Signature `json:"signature" cbor:"signature"`
 }
 
 // SignBlob encodes v canonically and signs the encoding in the context bctx.
