@@ -5,7 +5,7 @@ PKGS    := ./...
 BENCH   ?= .
 BENCHTIME ?= 1x
 
-.PHONY: all build runtimes test lint fmt-check vet unit bench devnet clean
+.PHONY: all build runtimes test lint fmt-check vet unit bench bench-overhead devnet clean
 
 all: build
 
@@ -39,6 +39,11 @@ unit: build
 # Benchmarks print their figures (ops/s as custom metrics); see README.md "Benchmarks".
 bench:
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -timeout 60m $(PKGS)
+
+# The host protocol's overhead on a 1000-tx ExecuteTxBatch (DESIGN.md §11): in-process and
+# sandboxed batches interleaved in one process; medians of wall and CPU time and the overhead in %.
+bench-overhead:
+	$(GO) test -run '^$$' -bench ExecuteTxBatch1000InsertsOverhead -benchtime 20x -count 3 -timeout 30m ./runtime/host/hosttest/
 
 devnet: build
 	$(BIN)/atoll devnet

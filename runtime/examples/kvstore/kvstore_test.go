@@ -16,6 +16,7 @@ import (
 	"github.com/atoll-project/atoll/runtime/examples/kvstore/app"
 	"github.com/atoll-project/atoll/runtime/examples/kvstore/kvstoretest"
 	"github.com/atoll-project/atoll/runtime/host/protocol"
+	"github.com/atoll-project/atoll/runtime/host/protocol/messages"
 	"github.com/atoll-project/atoll/runtime/sdk"
 	"github.com/atoll-project/atoll/runtime/sdk/sdktest"
 )
@@ -231,4 +232,50 @@ func BenchmarkExecuteTxBatch1000Inserts(b *testing.B) {
 	b.Run("socket", func(b *testing.B) {
 		kvstoretest.BenchmarkExecute(b, socketRuntime(b, 1, storage), req)
 	})
+}
+
+// BenchmarkMessageCodec1000Inserts encodes and decodes the protocol messages of the 1000-insert
+// batch of BenchmarkExecuteTxBatch1000Inserts, as the host and the runtime do around each
+// ExecuteTxBatch: the part of the host protocol's overhead that is encoding.
+func BenchmarkMessageCodec1000Inserts(b *testing.B) {
+	ctx := context.Background()
+	storage := sdktest.NewStorage()
+	_, req, err := kvstoretest.InsertBatch(ctx, storage, 10_000, 1000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rt, err := app.New(1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	resp, err := sdk.NewDispatcher(rt, storage, nil).ExecuteTxBatch(ctx, req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, m := range []struct {
+		name string
+		msg  *messages.Message
+	}{
+		{"request", &messages.Message{ID: 7, MessageType: messages.MessageTypeRequest, Body: messages.Body{RuntimeExecuteTxBatchRequest: req}}},
+		{"response", &messages.Message{ID: 7, MessageType: messages.MessageTypeResponse, Body: messages.Body{RuntimeExecuteTxBatchResponse: resp}}},
+	} {
+		enc := messages.EncodeMessage(m.msg)
+		b.Run("encode-"+m.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(enc)))
+			buf := make([]byte, 0, len(enc)+4)
+			for b.Loop() {
+				buf = messages.AppendMessage(buf[:0], m.msg)
+			}
+		})
+		b.Run("decode-"+m.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(enc)))
+			for b.Loop() {
+				if _, err := messages.DecodeMessage(enc, protocol.DefaultMaxFrameSize); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -28,6 +28,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/atoll-project/atoll/common/cbor"
 	"github.com/atoll-project/atoll/common/hash"
 	"github.com/atoll-project/atoll/runtime/bundle"
@@ -243,46 +245,37 @@ func (r *Runtime) QueryMethod(ctx context.Context, chain *sdktest.Chain, method 
 	return resp.Data, nil
 }
 
-// clockTicks is the unit of /proc's CPU times (USER_HZ, 100 on every Linux architecture Go
-// supports).
-const clockTicks = 100
-
-// SandboxCPU returns the CPU time (user and system) used so far by the runtime's sandbox: the
-// processes of the current instance, bubblewrap and the runtime included. Benchmarks use it to
-// count the runtime's share of the work, which the benchmark process's own CPU time misses.
-// Its resolution is 10 ms.
+// SandboxCPU returns the CPU time (user and system, in nanoseconds, exited threads included)
+// used so far by the runtime's sandbox: the processes of the current instance, bubblewrap and
+// the runtime included. Benchmarks use it to count the runtime's share of the work, which the
+// benchmark process's own CPU time misses.
 func (r *Runtime) SandboxCPU() (time.Duration, error) {
-	ticks, err := treeTicks(r.started.PID, 0)
+	cpu, err := treeCPU(r.started.PID, 0)
 	if err != nil {
 		return 0, fmt.Errorf("hosttest: sandbox CPU time: %w", err)
 	}
-	return time.Duration(ticks) * time.Second / clockTicks, nil
+	return cpu, nil
 }
 
-// treeTicks sums utime and stime of pid and its descendants.
-func treeTicks(pid, depth int) (uint64, error) {
+// processCPUClock returns the clock ID of the CPU-time clock of process pid (the kernel's
+// MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)), which any process that sees pid may read: it
+// counts every thread of the process, exited ones included, to the nanosecond, where
+// /proc/PID/stat counts in 10 ms ticks.
+func processCPUClock(pid int) int32 {
+	const cpuClockSched = 2
+	return int32(^pid<<3 | cpuClockSched)
+}
+
+// treeCPU sums the CPU time of pid and its descendants.
+func treeCPU(pid, depth int) (time.Duration, error) {
 	if depth > 16 {
 		return 0, fmt.Errorf("process tree deeper than 16")
 	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
+	var ts unix.Timespec
+	if err := unix.ClockGettime(processCPUClock(pid), &ts); err != nil {
+		return 0, fmt.Errorf("CPU clock of process %d: %w", pid, err)
 	}
-	// The fields after the command name (in parentheses, possibly with spaces): state is
-	// the first, utime the 12th and stime the 13th.
-	i := strings.LastIndexByte(string(stat), ')')
-	fields := strings.Fields(string(stat[i+1:]))
-	if i < 0 || len(fields) < 13 {
-		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
-	}
-	var total uint64
-	for _, f := range fields[11:13] {
-		n, err := strconv.ParseUint(f, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("malformed /proc/%d/stat: %w", pid, err)
-		}
-		total += n
-	}
+	total := time.Duration(ts.Nano())
 	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
 	if err != nil {
 		return 0, err
@@ -297,7 +290,7 @@ func treeTicks(pid, depth int) (uint64, error) {
 			if err != nil {
 				return 0, err
 			}
-			n, err := treeTicks(child, depth+1)
+			n, err := treeCPU(child, depth+1)
 			if err != nil {
 				return 0, err
 			}

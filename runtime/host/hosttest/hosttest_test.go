@@ -231,8 +231,9 @@ func TestVersionTwoServesAMethodVersionOneRefuses(t *testing.T) {
 // BenchmarkExecuteTxBatch1000Inserts/in-process, so the two ms/batch figures give the host
 // protocol's overhead. Besides ms/batch (wall clock) and cpu-ms/batch (this process: the
 // host side), it reports total-cpu-ms/batch, the host's and the sandbox's CPU time together,
-// which compares with the in-process cpu-ms/batch even on a loaded machine. Run it without
-// -race:
+// which compares with the in-process cpu-ms/batch even on a loaded machine. On a noisy
+// machine, BenchmarkExecuteTxBatch1000InsertsOverhead (which interleaves both in one process)
+// gives the more trustworthy overhead figure. Run it without -race:
 //
 //	go test -run '^$' -bench ExecuteTxBatch1000Inserts -benchtime 20x ./runtime/host/hosttest/ ./runtime/examples/kvstore/
 func BenchmarkExecuteTxBatch1000InsertsSandboxed(b *testing.B) {
