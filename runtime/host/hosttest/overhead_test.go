@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"testing"
 	"time"
@@ -35,12 +36,22 @@ const overheadWarmup = 3
 // (in-process: this process's; sandboxed: this process's and the sandbox's together) of each
 // side, and the overhead as the median over the rounds of each round's sandboxed/in-process
 // ratio, minus one, in percent (overhead-%, cpu-overhead-%). The wall figure is the one the
-// target is about; the CPU figure moves less with load from elsewhere. Run it without -race:
+// target is about; the CPU figure moves less with load from elsewhere.
+//
+// Both sides run at the same garbage collector setting, so that the figures compare the
+// protocol and not the collector: sdk.Run gives the sandboxed runtime's process
+// sdk.DefaultGCPercent (the sandbox passes it no $GOGC), and the benchmark sets this process,
+// where the in-process batches run, to the same percentage (debug.SetGCPercent) for its whole
+// duration and restores it at the end. It is set for the sandboxed phases too (where this
+// process is the host), not flipped at each phase: lowering it after an in-process phase would
+// start a collection of this process's grown heap that the sandboxed phase would pay for. Run
+// it without -race:
 //
 //	go test -run '^$' -bench ExecuteTxBatch1000InsertsOverhead -benchtime 20x ./runtime/host/hosttest/
 //
 // or `make bench-overhead`.
 func BenchmarkExecuteTxBatch1000InsertsOverhead(b *testing.B) {
+	defer debug.SetGCPercent(debug.SetGCPercent(sdk.DefaultGCPercent))
 	ctx := context.Background()
 	storage := sdktest.NewStorage()
 	_, req, err := kvstoretest.InsertBatch(ctx, storage, 10_000, 1000)

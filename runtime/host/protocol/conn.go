@@ -52,6 +52,8 @@ const (
 	writeBufferSize = 64 << 10
 	// outQueueSize bounds frames waiting for the writer; senders block beyond it.
 	outQueueSize = 256
+	// maxPooledFrame is the largest frame buffer kept for reuse once written.
+	maxPooledFrame = 4 << 20
 )
 
 // Handler serves the requests the peer sends. Handle is called concurrently; it returns the
@@ -107,6 +109,8 @@ type Connection struct {
 
 	out      chan []byte
 	incoming chan *messages.Message
+	// frames holds written frames' buffers (*[]byte) for the next encode.
+	frames sync.Pool
 
 	closing      chan struct{}
 	closeOnce    sync.Once
@@ -255,14 +259,28 @@ func (c *Connection) closedError() error {
 	return fmt.Errorf("%w: %w", ErrClosed, c.cause)
 }
 
-// encode returns m as a frame, or ErrFrameTooLarge.
+// encode returns m as a frame, or ErrFrameTooLarge. The frame's buffer may be one the writer
+// has released (see release).
 func (c *Connection) encode(m *messages.Message) ([]byte, error) {
-	frame := messages.AppendMessage(make([]byte, frameHeaderSize), m)
+	var buf []byte
+	if p, ok := c.frames.Get().(*[]byte); ok {
+		buf = (*p)[:0]
+	}
+	frame := messages.AppendMessage(append(buf, make([]byte, frameHeaderSize)...), m)
 	if err := checkPayloadSize(len(frame)-frameHeaderSize, c.maxFrame); err != nil {
+		c.release(frame)
 		return nil, fmt.Errorf("%s: %w", m.Body.Kind(), err)
 	}
 	binary.BigEndian.PutUint32(frame, uint32(len(frame)-frameHeaderSize))
 	return frame, nil
+}
+
+// release gives the buffer of a frame nothing refers to any more (it has been written, or
+// will not be) back for reuse by encode.
+func (c *Connection) release(frame []byte) {
+	if cap(frame) <= maxPooledFrame {
+		c.frames.Put(&frame)
+	}
 }
 
 func (c *Connection) readLoop() {
@@ -274,6 +292,8 @@ func (c *Connection) readLoop() {
 			c.fail(c.readError(err))
 			return
 		}
+		// ReadFrame returns a new buffer for every frame and nothing else keeps payload, so
+		// the message may share its memory (as DecodeMessage's decoded byte strings do).
 		msg, err := messages.DecodeMessage(payload, c.maxFrame)
 		if err != nil {
 			c.fail(fmt.Errorf("protocol: peer sent a malformed message: %w", err))
@@ -403,12 +423,14 @@ func (c *Connection) writeLoop() {
 }
 
 // writeQueued writes frame and whatever else is queued, then flushes, so that a burst of
-// frames costs one system call rather than one each.
+// frames costs one system call rather than one each. A frame's buffer is released once
+// written: the bufio.Writer has then either sent it or copied it.
 func (c *Connection) writeQueued(w *bufio.Writer, frame []byte) error {
 	for {
 		if _, err := w.Write(frame); err != nil {
 			return err
 		}
+		c.release(frame)
 		select {
 		case frame = <-c.out:
 			continue

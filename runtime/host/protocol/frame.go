@@ -30,7 +30,8 @@ func normalizeMaxFrameSize(maxSize int) int {
 // ReadFrame reads one frame, `u32 big-endian length || payload`, and returns the payload. The
 // length is checked before anything is allocated: a zero length gives ErrEmptyFrame, one over
 // maxSize (DefaultMaxFrameSize when 0) ErrFrameTooLarge. A stream that ends cleanly before a
-// frame starts gives io.EOF; one that ends inside a frame gives io.ErrUnexpectedEOF.
+// frame starts gives io.EOF; one that ends inside a frame gives io.ErrUnexpectedEOF. The
+// payload is a new buffer, the caller's alone: ReadFrame never reuses one.
 func ReadFrame(r io.Reader, maxSize int) ([]byte, error) {
 	maxSize = normalizeMaxFrameSize(maxSize)
 	var hdr [frameHeaderSize]byte

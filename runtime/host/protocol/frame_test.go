@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -26,6 +27,32 @@ func TestReadFrameReadsBackWhatWriteFrameWrote(t *testing.T) {
 	}
 	if _, err := ReadFrame(&buf, 4096); err != io.EOF { // a clean end is exactly io.EOF
 		t.Fatalf("ReadFrame() at the end = %v, want io.EOF", err)
+	}
+}
+
+// TestReadFrameGivesEveryFrameItsOwnBuffer backs the connection's handing of payloads to
+// DecodeMessage, whose messages share the payload's memory: reading later frames, through the
+// same buffered reader, leaves an earlier payload untouched.
+func TestReadFrameGivesEveryFrameItsOwnBuffer(t *testing.T) {
+	var buf bytes.Buffer
+	for _, b := range []byte{0x11, 0x22, 0x33} {
+		if err := WriteFrame(&buf, bytes.Repeat([]byte{b}, 100), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := bufio.NewReaderSize(&buf, 64)
+	first, err := ReadFrame(r, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		next, err := ReadFrame(r, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if &next[0] == &first[0] || !bytes.Equal(first, bytes.Repeat([]byte{0x11}, 100)) {
+			t.Fatal("a later frame reused the first frame's buffer")
+		}
 	}
 }
 

@@ -6,28 +6,34 @@ import (
 
 	"github.com/atoll-project/atoll/common/cbor"
 	"github.com/atoll-project/atoll/common/hash"
-	roothash "github.com/atoll-project/atoll/consensus/roothash/api"
 	"github.com/atoll-project/atoll/mkvs/writelog"
 )
 
 // This file is a faster path through the codec for the two messages that dominate the
 // protocol's cost: ExecuteTxBatch's request (its inputs) and response (its write logs and
 // transaction hashes). On a 1000-insert batch the generic, reflection-driven codec spends
-// about 3 ms encoding and decoding them, most of it on those arrays
-// (BenchmarkMessageCodec1000Inserts in runtime/examples/kvstore).
+// milliseconds encoding and decoding them, most of it on those arrays, and even a path that
+// hands only the arrays to hand-written code but leaves the envelope to the generic codec
+// makes it scan them again (BenchmarkMessageCodec1000Inserts in runtime/examples/kvstore).
 //
 // The path changes no byte on the wire and no decoding outcome:
 //
-//   - Encoding goes through wire twins of the message types in which each bulky array is a
-//     cbor.RawMessage that this file fills by hand with exactly the bytes the generic
-//     encoder gives the array (nil and empty kept apart); the generic encoder does the rest,
-//     so map key order, omitempty and every other field are its own.
-//   - Decoding takes the path only for a canonically encoded envelope carrying one of the two
-//     bodies, decodes the twin with the generic strict decoder, and parses each array by hand
-//     accepting nothing but its canonical form (shortest heads, byte strings or null, 32-byte
-//     strings for hashes). Any other input, and any failure on the way, goes to the generic
-//     decoder, whose result (value or error) is then the answer. So whatever the fast path
-//     accepts, the generic decoder accepts too, giving the same value.
+//   - Encoding writes the whole message in one pass, into a buffer grown once: the envelope
+//     and the body's maps with their keys in canonical order and omitempty fields left out as
+//     the generic encoder leaves them out, the bulky arrays element by element (nil and empty
+//     kept apart), and the small structured fields (block header, round results, limits,
+//     results header, consensus messages) with the generic encoder, each on its own.
+//   - Decoding takes the path only for a message in the canonical form of the envelope and of
+//     the body's maps and arrays (shortest heads, keys in canonical order, byte strings or
+//     null, 32-byte strings for hashes, write log entries as two-element arrays). It reads the
+//     message in one pass and gives each small structured field, delimited by a scan that
+//     accepts only definite lengths, no tags and shallow nesting, to the generic strict
+//     decoder. Any other input, and any failure on the way, goes to the generic decoder,
+//     whose result (value or error) is then the answer. So whatever the fast path accepts,
+//     the generic decoder accepts too, giving the same value.
+//   - Decoded byte strings (inputs, write log keys and values, the RAK signature) are not
+//     copied: they share data's memory, each capped at its own length so that appending to
+//     one cannot write over its neighbour. DecodeMessage's caller hands data over.
 //
 // Tests compare both directions with the generic codec, on samples and under fuzzing.
 
@@ -37,49 +43,30 @@ const (
 	keyExecuteTxBatchResponse = "runtime_execute_tx_batch_response"
 )
 
-// messageWire is Message with a body of one field.
-type messageWire[B any] struct {
-	ID          uint64      `cbor:"id"`
-	MessageType MessageType `cbor:"message_type"`
-	Body        B           `cbor:"body"`
+// hotKey is a map key the fast path reads: the CBOR key of a struct field, and whether the
+// field is omitempty (and so may be absent).
+type hotKey struct {
+	name     string
+	optional bool
 }
 
-type executeRequestBodyWire struct {
-	Request *executeTxBatchRequestWire `cbor:"runtime_execute_tx_batch_request"`
-}
-
-type executeResponseBodyWire struct {
-	Response *executeTxBatchResponseWire `cbor:"runtime_execute_tx_batch_response"`
-}
-
-// executeTxBatchRequestWire is RuntimeExecuteTxBatchRequest with Inputs pre-encoded.
-type executeTxBatchRequestWire struct {
-	IORoot       hash.Hash             `cbor:"io_root"`
-	Inputs       cbor.RawMessage       `cbor:"inputs"`
-	RoundResults roothash.RoundResults `cbor:"round_results"`
-	Block        roothash.Header       `cbor:"block"`
-	Epoch        uint64                `cbor:"epoch"`
-	MaxMessages  uint32                `cbor:"max_messages"`
-	Limits       BatchLimits           `cbor:"limits"`
-}
-
-// computedBatchWire is ComputedBatch with the write logs pre-encoded.
-type computedBatchWire struct {
-	Header        roothash.ComputeResultsHeader `cbor:"header"`
-	IOWriteLog    cbor.RawMessage               `cbor:"io_write_log"`
-	StateWriteLog cbor.RawMessage               `cbor:"state_write_log"`
-	RakSig        []byte                        `cbor:"rak_sig,omitempty"`
-	Messages      []roothash.Message            `cbor:"messages,omitempty"`
-}
-
-// executeTxBatchResponseWire is RuntimeExecuteTxBatchResponse with the hash lists
-// pre-encoded (an empty list of an omitempty field as nil, which omits it).
-type executeTxBatchResponseWire struct {
-	Batch          computedBatchWire `cbor:"batch"`
-	TxHashes       cbor.RawMessage   `cbor:"tx_hashes"`
-	TxRejectHashes cbor.RawMessage   `cbor:"tx_reject_hashes,omitempty"`
-	Unexecuted     cbor.RawMessage   `cbor:"unexecuted,omitempty"`
-}
+// The maps the fast path reads, each as its keys in canonical order (a test holds them to the
+// struct tags of the types).
+var (
+	// messageKeys are Message's.
+	messageKeys = []hotKey{{"id", false}, {"body", false}, {"message_type", false}}
+	// executeRequestKeys are RuntimeExecuteTxBatchRequest's.
+	executeRequestKeys = []hotKey{
+		{"block", false}, {"epoch", false}, {"inputs", false}, {"limits", false}, {"io_root", false},
+		{"max_messages", false}, {"round_results", false},
+	}
+	// executeResponseKeys are RuntimeExecuteTxBatchResponse's.
+	executeResponseKeys = []hotKey{{"batch", false}, {"tx_hashes", false}, {"unexecuted", true}, {"tx_reject_hashes", true}}
+	// computedBatchKeys are ComputedBatch's.
+	computedBatchKeys = []hotKey{
+		{"header", false}, {"rak_sig", true}, {"messages", true}, {"io_write_log", false}, {"state_write_log", false},
+	}
+)
 
 // appendHotMessage appends the encoding of m when its body is one of the fast path's, and
 // reports whether it did.
@@ -90,113 +77,186 @@ func appendHotMessage(buf []byte, m *Message) ([]byte, bool) {
 	}
 	switch first.key {
 	case keyExecuteTxBatchRequest:
-		r := m.Body.RuntimeExecuteTxBatchRequest
-		w := messageWire[executeRequestBodyWire]{ID: m.ID, MessageType: m.MessageType, Body: executeRequestBodyWire{
-			Request: &executeTxBatchRequestWire{
-				IORoot:       r.IORoot,
-				Inputs:       appendByteStrings(nil, r.Inputs),
-				RoundResults: r.RoundResults,
-				Block:        r.Block,
-				Epoch:        r.Epoch,
-				MaxMessages:  r.MaxMessages,
-				Limits:       r.Limits,
-			},
-		}}
-		return cbor.MarshalTo(buf, &w), true
+		return appendExecuteRequest(buf, m.ID, m.MessageType, m.Body.RuntimeExecuteTxBatchRequest), true
 	case keyExecuteTxBatchResponse:
-		r := m.Body.RuntimeExecuteTxBatchResponse
-		w := messageWire[executeResponseBodyWire]{ID: m.ID, MessageType: m.MessageType, Body: executeResponseBodyWire{
-			Response: &executeTxBatchResponseWire{
-				Batch: computedBatchWire{
-					Header:        r.Batch.Header,
-					IOWriteLog:    appendWriteLog(nil, r.Batch.IOWriteLog),
-					StateWriteLog: appendWriteLog(nil, r.Batch.StateWriteLog),
-					RakSig:        r.Batch.RakSig,
-					Messages:      r.Batch.Messages,
-				},
-				TxHashes:       appendHashes(nil, r.TxHashes),
-				TxRejectHashes: appendHashesOmitEmpty(r.TxRejectHashes),
-				Unexecuted:     appendHashesOmitEmpty(r.Unexecuted),
-			},
-		}}
-		return cbor.MarshalTo(buf, &w), true
+		return appendExecuteResponse(buf, m.ID, m.MessageType, m.Body.RuntimeExecuteTxBatchResponse), true
 	}
 	return buf, false
 }
 
-// decodeHotMessage decodes data when it is a canonical envelope of one of the fast path's
-// bodies in canonical form; ok is false otherwise, and then nothing is decided about data.
-func decodeHotMessage(data []byte, maxSize int) (m *Message, ok bool) {
-	switch hotBodyKey(data) {
-	case keyExecuteTxBatchRequest:
-		var w messageWire[executeRequestBodyWire]
-		if cbor.UnmarshalLimit(data, &w, maxSize) != nil || w.Body.Request == nil {
-			return nil, false
-		}
-		r := w.Body.Request
-		inputs, ok := parseByteStrings(r.Inputs)
-		if !ok {
-			return nil, false
-		}
-		return &Message{ID: w.ID, MessageType: w.MessageType, Body: Body{RuntimeExecuteTxBatchRequest: &RuntimeExecuteTxBatchRequest{
-			IORoot:       r.IORoot,
-			Inputs:       inputs,
-			RoundResults: r.RoundResults,
-			Block:        r.Block,
-			Epoch:        r.Epoch,
-			MaxMessages:  r.MaxMessages,
-			Limits:       r.Limits,
-		}}}, true
-	case keyExecuteTxBatchResponse:
-		var w messageWire[executeResponseBodyWire]
-		if cbor.UnmarshalLimit(data, &w, maxSize) != nil || w.Body.Response == nil {
-			return nil, false
-		}
-		r := w.Body.Response
-		ioLog, ok1 := parseWriteLog(r.Batch.IOWriteLog)
-		stateLog, ok2 := parseWriteLog(r.Batch.StateWriteLog)
-		txHashes, ok3 := parseHashes(r.TxHashes)
-		rejects, ok4 := parseHashes(r.TxRejectHashes)
-		unexecuted, ok5 := parseHashes(r.Unexecuted)
-		if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 {
-			return nil, false
-		}
-		return &Message{ID: w.ID, MessageType: w.MessageType, Body: Body{RuntimeExecuteTxBatchResponse: &RuntimeExecuteTxBatchResponse{
-			Batch: ComputedBatch{
-				Header:        r.Batch.Header,
-				IOWriteLog:    ioLog,
-				StateWriteLog: stateLog,
-				RakSig:        r.Batch.RakSig,
-				Messages:      r.Batch.Messages,
-			},
-			TxHashes:       txHashes,
-			TxRejectHashes: rejects,
-			Unexecuted:     unexecuted,
-		}}}, true
-	}
-	return nil, false
+// envelopeSize bounds what appendEnvelope and closeEnvelope add around a body.
+const envelopeSize = 64 + len(keyExecuteTxBatchResponse)
+
+// appendEnvelope appends the start of a message whose body has one field, key, up to that
+// field's value.
+func appendEnvelope(buf []byte, id uint64, key string) []byte {
+	buf = append(buf, majorMap<<5|3)
+	buf = appendKey(buf, "id")
+	buf = appendHead(buf, majorUint, id)
+	buf = appendKey(buf, "body")
+	buf = append(buf, majorMap<<5|1)
+	return appendKey(buf, key)
 }
 
-// hotBodyKey returns the body key of a message whose envelope starts as the canonical
-// encoding does, {"id": uint, "body": {key: ...}, ...}, or "" for anything else.
-func hotBodyKey(data []byte) string {
-	const prefix = "\xa3\x62id"
-	if len(data) < len(prefix) || string(data[:len(prefix)]) != prefix {
-		return ""
+// closeEnvelope appends the end of a message, after its body.
+func closeEnvelope(buf []byte, mt MessageType) []byte {
+	return appendHead(appendKey(buf, "message_type"), majorUint, uint64(mt))
+}
+
+func appendExecuteRequest(buf []byte, id uint64, mt MessageType, r *RuntimeExecuteTxBatchRequest) []byte {
+	block, results, limits := cbor.Marshal(&r.Block), cbor.Marshal(&r.RoundResults), cbor.Marshal(&r.Limits)
+	size := envelopeSize + 128 + len(block) + len(results) + len(limits) + byteStringsSize(r.Inputs)
+	buf = appendEnvelope(growBytes(buf, size), id, keyExecuteTxBatchRequest)
+	buf = append(buf, majorMap<<5|7)
+	buf = append(appendKey(buf, "block"), block...)
+	buf = appendHead(appendKey(buf, "epoch"), majorUint, r.Epoch)
+	buf = appendByteStrings(appendKey(buf, "inputs"), r.Inputs)
+	buf = append(appendKey(buf, "limits"), limits...)
+	buf = appendHash(appendKey(buf, "io_root"), &r.IORoot)
+	buf = appendHead(appendKey(buf, "max_messages"), majorUint, uint64(r.MaxMessages))
+	buf = append(appendKey(buf, "round_results"), results...)
+	return closeEnvelope(buf, mt)
+}
+
+func appendExecuteResponse(buf []byte, id uint64, mt MessageType, r *RuntimeExecuteTxBatchResponse) []byte {
+	b := &r.Batch
+	header := cbor.Marshal(&b.Header)
+	var msgs []byte
+	if len(b.Messages) > 0 {
+		msgs = cbor.Marshal(b.Messages)
 	}
-	major, _, off, ok := readHead(data, len(prefix))
-	if !ok || major != majorUint {
-		return ""
+	size := envelopeSize + 256 + len(header) + len(msgs) + len(b.RakSig) +
+		writeLogSize(b.IOWriteLog) + writeLogSize(b.StateWriteLog) +
+		hashesSize(r.TxHashes) + hashesSize(r.TxRejectHashes) + hashesSize(r.Unexecuted)
+	buf = appendEnvelope(growBytes(buf, size), id, keyExecuteTxBatchResponse)
+
+	buf = append(buf, majorMap<<5|byte(2+countSet(len(r.Unexecuted) > 0, len(r.TxRejectHashes) > 0)))
+	buf = appendKey(buf, "batch")
+	buf = append(buf, majorMap<<5|byte(3+countSet(len(b.RakSig) > 0, len(b.Messages) > 0)))
+	buf = append(appendKey(buf, "header"), header...)
+	if len(b.RakSig) > 0 {
+		buf = appendByteString(appendKey(buf, "rak_sig"), b.RakSig)
 	}
-	const body = "\x64body\xa1"
-	if len(data)-off < len(body) || string(data[off:off+len(body)]) != body {
-		return ""
+	if len(b.Messages) > 0 {
+		buf = append(appendKey(buf, "messages"), msgs...)
 	}
-	major, n, off, ok := readHead(data, off+len(body))
-	if !ok || major != majorText || n > uint64(len(data)-off) {
-		return ""
+	buf = appendWriteLog(appendKey(buf, "io_write_log"), b.IOWriteLog)
+	buf = appendWriteLog(appendKey(buf, "state_write_log"), b.StateWriteLog)
+
+	buf = appendHashes(appendKey(buf, "tx_hashes"), r.TxHashes)
+	if len(r.Unexecuted) > 0 {
+		buf = appendHashes(appendKey(buf, "unexecuted"), r.Unexecuted)
 	}
-	return string(data[off : off+int(n)])
+	if len(r.TxRejectHashes) > 0 {
+		buf = appendHashes(appendKey(buf, "tx_reject_hashes"), r.TxRejectHashes)
+	}
+	return closeEnvelope(buf, mt)
+}
+
+func countSet(flags ...bool) int {
+	n := 0
+	for _, f := range flags {
+		if f {
+			n++
+		}
+	}
+	return n
+}
+
+// decodeHotMessage decodes data when it is a canonical envelope of one of the fast path's
+// bodies in canonical form; ok is false otherwise, and then nothing is decided about data.
+// The message's byte strings share data's memory.
+func decodeHotMessage(data []byte, maxSize int) (m *Message, ok bool) {
+	r := hotReader{data: data, maxSize: maxSize}
+	m = new(Message)
+	r.fields(messageKeys, func(i int) {
+		switch i {
+		case 0:
+			m.ID = r.uint(math.MaxUint64)
+		case 1:
+			r.body(&m.Body)
+		case 2:
+			m.MessageType = MessageType(r.uint(math.MaxUint8))
+		}
+	})
+	if r.bad || r.off != len(data) {
+		return nil, false
+	}
+	return m, true
+}
+
+// body reads a body holding one of the fast path's messages.
+func (r *hotReader) body(b *Body) {
+	if !r.expectByte(majorMap<<5 | 1) {
+		return
+	}
+	switch {
+	case r.hasKey(keyExecuteTxBatchRequest):
+		r.skipKey(keyExecuteTxBatchRequest)
+		b.RuntimeExecuteTxBatchRequest = r.executeRequest()
+	case r.hasKey(keyExecuteTxBatchResponse):
+		r.skipKey(keyExecuteTxBatchResponse)
+		b.RuntimeExecuteTxBatchResponse = r.executeResponse()
+	default:
+		r.bad = true
+	}
+}
+
+func (r *hotReader) executeRequest() *RuntimeExecuteTxBatchRequest {
+	req := new(RuntimeExecuteTxBatchRequest)
+	r.fields(executeRequestKeys, func(i int) {
+		switch i {
+		case 0:
+			r.generic(&req.Block)
+		case 1:
+			req.Epoch = r.uint(math.MaxUint64)
+		case 2:
+			req.Inputs = r.byteStrings()
+		case 3:
+			r.generic(&req.Limits)
+		case 4:
+			req.IORoot = r.hash()
+		case 5:
+			req.MaxMessages = uint32(r.uint(math.MaxUint32))
+		case 6:
+			r.generic(&req.RoundResults)
+		}
+	})
+	return req
+}
+
+func (r *hotReader) executeResponse() *RuntimeExecuteTxBatchResponse {
+	resp := new(RuntimeExecuteTxBatchResponse)
+	r.fields(executeResponseKeys, func(i int) {
+		switch i {
+		case 0:
+			r.computedBatch(&resp.Batch)
+		case 1:
+			resp.TxHashes = r.hashes()
+		case 2:
+			resp.Unexecuted = r.hashes()
+		case 3:
+			resp.TxRejectHashes = r.hashes()
+		}
+	})
+	return resp
+}
+
+func (r *hotReader) computedBatch(b *ComputedBatch) {
+	r.fields(computedBatchKeys, func(i int) {
+		switch i {
+		case 0:
+			r.generic(&b.Header)
+		case 1:
+			b.RakSig = r.byteString()
+		case 2:
+			r.generic(&b.Messages)
+		case 3:
+			b.IOWriteLog = r.writeLog()
+		case 4:
+			b.StateWriteLog = r.writeLog()
+		}
+	})
 }
 
 // CBOR major types and simple values used here.
@@ -205,6 +265,9 @@ const (
 	majorBytes = 2
 	majorText  = 3
 	majorArray = 4
+	majorMap   = 5
+	majorTag   = 6
+	majorOther = 7
 	cborNull   = 0xf6
 
 	// hashHead is the head of a byte string of hash.Size bytes.
@@ -213,6 +276,10 @@ const (
 	entryHead = 0x82
 	// maxArrayElements is the strict decoder's cap on array lengths.
 	maxArrayElements = 1 << 24
+	// maxItemDepth is how deeply a field given to the generic decoder may nest. Far below the
+	// strict decoder's cap (64) less the depth of any such field in a message, so that the
+	// field decoded alone is refused exactly when the whole message would be.
+	maxItemDepth = 16
 )
 
 // appendHead appends a head of the given major type and argument in its shortest form.
@@ -230,6 +297,11 @@ func appendHead(buf []byte, major byte, n uint64) []byte {
 	default:
 		return binary.BigEndian.AppendUint64(append(buf, m|27), n)
 	}
+}
+
+// appendKey appends a text string map key.
+func appendKey(buf []byte, key string) []byte {
+	return append(appendHead(buf, majorText, uint64(len(key))), key...)
 }
 
 // readHead reads the head at data[off:] and returns its major type and argument and the offset
@@ -275,15 +347,20 @@ func appendByteStrings(buf []byte, bs [][]byte) []byte {
 	if bs == nil {
 		return append(buf, cborNull)
 	}
-	size := 9
-	for _, b := range bs {
-		size += 9 + len(b)
-	}
-	buf = appendHead(growBytes(buf, size), majorArray, uint64(len(bs)))
+	buf = appendHead(buf, majorArray, uint64(len(bs)))
 	for _, b := range bs {
 		buf = appendByteString(buf, b)
 	}
 	return buf
+}
+
+// byteStringsSize bounds what appendByteStrings appends.
+func byteStringsSize(bs [][]byte) int {
+	size := 9
+	for _, b := range bs {
+		size += 9 + len(b)
+	}
+	return size
 }
 
 // appendWriteLog appends wl as the generic encoder does: null for nil, else an array of
@@ -292,11 +369,7 @@ func appendWriteLog(buf []byte, wl writelog.WriteLog) []byte {
 	if wl == nil {
 		return append(buf, cborNull)
 	}
-	size := 9
-	for _, e := range wl {
-		size += 19 + len(e.Key) + len(e.Value)
-	}
-	buf = appendHead(growBytes(buf, size), majorArray, uint64(len(wl)))
+	buf = appendHead(buf, majorArray, uint64(len(wl)))
 	for _, e := range wl {
 		buf = append(buf, entryHead)
 		buf = appendByteString(buf, e.Key)
@@ -305,27 +378,35 @@ func appendWriteLog(buf []byte, wl writelog.WriteLog) []byte {
 	return buf
 }
 
+// writeLogSize bounds what appendWriteLog appends.
+func writeLogSize(wl writelog.WriteLog) int {
+	size := 9
+	for _, e := range wl {
+		size += 19 + len(e.Key) + len(e.Value)
+	}
+	return size
+}
+
+// appendHash appends h as a byte string.
+func appendHash(buf []byte, h *hash.Hash) []byte {
+	return append(append(buf, hashHead...), h[:]...)
+}
+
 // appendHashes appends hs as the generic encoder does: null for nil, else an array of
 // 32-byte strings.
 func appendHashes(buf []byte, hs []hash.Hash) []byte {
 	if hs == nil {
 		return append(buf, cborNull)
 	}
-	buf = appendHead(growBytes(buf, 9+len(hs)*(len(hashHead)+hash.Size)), majorArray, uint64(len(hs)))
+	buf = appendHead(buf, majorArray, uint64(len(hs)))
 	for i := range hs {
-		buf = append(append(buf, hashHead...), hs[i][:]...)
+		buf = appendHash(buf, &hs[i])
 	}
 	return buf
 }
 
-// appendHashesOmitEmpty encodes an omitempty hash list: nil (the field is left out) when
-// empty.
-func appendHashesOmitEmpty(hs []hash.Hash) cbor.RawMessage {
-	if len(hs) == 0 {
-		return nil
-	}
-	return appendHashes(nil, hs)
-}
+// hashesSize bounds what appendHashes appends.
+func hashesSize(hs []hash.Hash) int { return 9 + len(hs)*(len(hashHead)+hash.Size) }
 
 func growBytes(buf []byte, n int) []byte {
 	if cap(buf)-len(buf) >= n {
@@ -334,96 +415,278 @@ func growBytes(buf []byte, n int) []byte {
 	return append(make([]byte, 0, len(buf)+n), buf...)
 }
 
-// parseByteString parses a canonical byte string (a fresh copy, non-nil even when empty) or
-// null (nil) at data[off:].
-func parseByteString(data []byte, off int) ([]byte, int, bool) {
-	if off < len(data) && data[off] == cborNull {
-		return nil, off + 1, true
+// hotReader reads a message for the fast path. The first thing it cannot take sets bad;
+// what it reads after that is meaningless, and callers check bad at the end.
+type hotReader struct {
+	data    []byte
+	off     int
+	maxSize int
+	bad     bool
+}
+
+// head reads a head (see readHead).
+func (r *hotReader) head() (major byte, n uint64) {
+	if r.bad {
+		return 0, 0
 	}
-	major, n, off, ok := readHead(data, off)
-	if !ok || major != majorBytes || n > uint64(len(data)-off) {
+	major, n, next, ok := readHead(r.data, r.off)
+	if !ok {
+		r.bad = true
+		return 0, 0
+	}
+	r.off = next
+	return major, n
+}
+
+// expectByte consumes b, or sets bad.
+func (r *hotReader) expectByte(b byte) bool {
+	if r.bad || r.off >= len(r.data) || r.data[r.off] != b {
+		r.bad = true
+		return false
+	}
+	r.off++
+	return true
+}
+
+// null consumes a null if one comes next.
+func (r *hotReader) null() bool {
+	if !r.bad && r.off < len(r.data) && r.data[r.off] == cborNull {
+		r.off++
+		return true
+	}
+	return false
+}
+
+// hasKey reports whether the text string key comes next.
+func (r *hotReader) hasKey(key string) bool {
+	if r.bad {
+		return false
+	}
+	var head [9]byte
+	h := appendHead(head[:0], majorText, uint64(len(key)))
+	rest := r.data[r.off:]
+	return len(rest) >= len(h)+len(key) && string(rest[:len(h)]) == string(h) && string(rest[len(h):len(h)+len(key)]) == key
+}
+
+// skipKey consumes key, which hasKey has found.
+func (r *hotReader) skipKey(key string) {
+	var head [9]byte
+	r.off += len(appendHead(head[:0], majorText, uint64(len(key)))) + len(key)
+}
+
+// fields reads a map whose keys are among keys, in their order, with every key that is not
+// optional present, and calls field with the index of each key found, positioned at its
+// value. Anything else sets bad.
+func (r *hotReader) fields(keys []hotKey, field func(i int)) {
+	major, n := r.head()
+	if r.bad || major != majorMap || n > uint64(len(keys)) {
+		r.bad = true
+		return
+	}
+	next := 0
+	for range n {
+		for next < len(keys) && !r.hasKey(keys[next].name) {
+			if !keys[next].optional {
+				r.bad = true
+			}
+			next++
+		}
+		if r.bad || next == len(keys) {
+			r.bad = true
+			return
+		}
+		r.skipKey(keys[next].name)
+		field(next)
+		next++
+	}
+	for ; next < len(keys); next++ {
+		if !keys[next].optional {
+			r.bad = true
+		}
+	}
+}
+
+// uint reads an unsigned integer of at most maxValue.
+func (r *hotReader) uint(maxValue uint64) uint64 {
+	major, n := r.head()
+	if major != majorUint || n > maxValue {
+		r.bad = true
+		return 0
+	}
+	return n
+}
+
+// byteString reads a byte string (sharing data's memory, capped at its length; non-nil even
+// when empty) or null (nil).
+func (r *hotReader) byteString() []byte {
+	if r.bad {
+		return nil
+	}
+	b, next, ok := byteStringAt(r.data, r.off)
+	if !ok {
+		r.bad = true
+		return nil
+	}
+	r.off = next
+	return b
+}
+
+// byteStringAt reads a byte string or null at data[off:] as byteString does and returns the
+// offset after it.
+func byteStringAt(data []byte, off int) (b []byte, next int, ok bool) {
+	if off >= len(data) {
+		return nil, 0, false
+	}
+	var n uint64
+	switch c := data[off]; {
+	case c == cborNull:
+		return nil, off + 1, true
+	case c>>5 == majorBytes && c&0x1f < 24: // the common short strings, inline
+		n, off = uint64(c&0x1f), off+1
+	case c == majorBytes<<5|24 && off+1 < len(data) && data[off+1] >= 24:
+		n, off = uint64(data[off+1]), off+2
+	default:
+		var major byte
+		if major, n, off, ok = readHead(data, off); !ok || major != majorBytes {
+			return nil, 0, false
+		}
+	}
+	if n > uint64(len(data)-off) {
 		return nil, 0, false
 	}
 	end := off + int(n)
-	return append(make([]byte, 0, n), data[off:end]...), end, true
+	return data[off:end:end], end, true
 }
 
-// parseArrayHead parses the head of data, a canonical array whose elements take at least
-// minSize bytes each, and returns its length and the offset of its first element; null
-// gives isNull.
-func parseArrayHead(data []byte, minSize int) (n, off int, isNull, ok bool) {
-	if len(data) == 1 && data[0] == cborNull {
-		return 0, 1, true, true
+// hash reads a 32-byte string.
+func (r *hotReader) hash() (h hash.Hash) {
+	if r.bad || len(r.data)-r.off < len(hashHead)+hash.Size || string(r.data[r.off:r.off+len(hashHead)]) != hashHead {
+		r.bad = true
+		return h
 	}
-	major, count, off, ok := readHead(data, 0)
-	if !ok || major != majorArray || count > maxArrayElements || count*uint64(minSize) > uint64(len(data)-off) {
-		return 0, 0, false, false
-	}
-	return int(count), off, false, true
+	copy(h[:], r.data[r.off+len(hashHead):])
+	r.off += len(hashHead) + hash.Size
+	return h
 }
 
-// parseByteStrings parses what appendByteStrings writes; an absent field (empty raw) is nil.
-func parseByteStrings(raw []byte) ([][]byte, bool) {
-	if len(raw) == 0 {
-		return nil, true
+// arrayHead reads the head of an array whose elements take at least minSize bytes each, or
+// null (isNull).
+func (r *hotReader) arrayHead(minSize int) (n int, isNull bool) {
+	if r.null() {
+		return 0, true
 	}
-	n, off, isNull, ok := parseArrayHead(raw, 1)
-	if !ok || isNull {
-		return nil, ok
+	major, count := r.head()
+	if r.bad || major != majorArray || count > maxArrayElements || count*uint64(minSize) > uint64(len(r.data)-r.off) {
+		r.bad = true
+		return 0, false
+	}
+	return int(count), false
+}
+
+// byteStrings reads what appendByteStrings writes.
+func (r *hotReader) byteStrings() [][]byte {
+	n, isNull := r.arrayHead(1)
+	if r.bad || isNull {
+		return nil
 	}
 	out := make([][]byte, n)
 	for i := range out {
-		if out[i], off, ok = parseByteString(raw, off); !ok {
-			return nil, false
+		if out[i] = r.byteString(); r.bad {
+			return nil
 		}
 	}
-	return out, off == len(raw)
+	return out
 }
 
-// parseWriteLog parses what appendWriteLog writes; an absent field (empty raw) is nil.
-func parseWriteLog(raw []byte) (writelog.WriteLog, bool) {
-	if len(raw) == 0 {
-		return nil, true
-	}
-	n, off, isNull, ok := parseArrayHead(raw, 3)
-	if !ok || isNull {
-		return nil, ok
+// writeLog reads what appendWriteLog writes.
+func (r *hotReader) writeLog() writelog.WriteLog {
+	n, isNull := r.arrayHead(3)
+	if r.bad || isNull {
+		return nil
 	}
 	out := make(writelog.WriteLog, n)
+	data, off := r.data, r.off
 	for i := range out {
-		if off >= len(raw) || raw[off] != entryHead {
-			return nil, false
+		if off >= len(data) || data[off] != entryHead {
+			r.bad = true
+			return nil
 		}
-		if out[i].Key, off, ok = parseByteString(raw, off+1); !ok {
-			return nil, false
-		}
-		if out[i].Value, off, ok = parseByteString(raw, off); !ok {
-			return nil, false
+		e := &out[i]
+		var ok1, ok2 bool
+		e.Key, off, ok1 = byteStringAt(data, off+1)
+		e.Value, off, ok2 = byteStringAt(data, off)
+		if !ok1 || !ok2 {
+			r.bad = true
+			return nil
 		}
 	}
-	return out, off == len(raw)
+	r.off = off
+	return out
 }
 
-// parseHashes parses what appendHashes writes; an absent field (empty raw) is nil.
-func parseHashes(raw []byte) ([]hash.Hash, bool) {
-	if len(raw) == 0 {
-		return nil, true
-	}
-	const size = len(hashHead) + hash.Size
-	n, off, isNull, ok := parseArrayHead(raw, size)
-	if !ok || isNull {
-		return nil, ok
-	}
-	if len(raw)-off != n*size {
-		return nil, false
+// hashes reads what appendHashes writes.
+func (r *hotReader) hashes() []hash.Hash {
+	n, isNull := r.arrayHead(len(hashHead) + hash.Size)
+	if r.bad || isNull {
+		return nil
 	}
 	out := make([]hash.Hash, n)
 	for i := range out {
-		if string(raw[off:off+len(hashHead)]) != hashHead {
-			return nil, false
+		if out[i] = r.hash(); r.bad {
+			return nil
 		}
-		copy(out[i][:], raw[off+len(hashHead):off+size])
-		off += size
 	}
-	return out, true
+	return out
+}
+
+// generic decodes the next data item into v with the generic strict decoder, after finding
+// its end (see skip).
+func (r *hotReader) generic(v any) {
+	start := r.off
+	r.skip(1)
+	if r.bad {
+		return
+	}
+	if cbor.UnmarshalLimit(r.data[start:r.off], v, r.maxSize) != nil {
+		r.bad = true
+	}
+}
+
+// skip consumes one data item at nesting depth depth: definite lengths and shortest heads
+// only, no tags, nested at most maxItemDepth deep. It only finds where the item ends: the
+// strict decoder judges what it finds.
+func (r *hotReader) skip(depth int) {
+	if depth > maxItemDepth {
+		r.bad = true
+		return
+	}
+	major, n := r.head()
+	if r.bad {
+		return
+	}
+	rest := uint64(len(r.data) - r.off)
+	switch major {
+	case majorBytes, majorText:
+		if n > rest {
+			r.bad = true
+			return
+		}
+		r.off += int(n)
+	case majorArray, majorMap:
+		items := n
+		if major == majorMap {
+			items = 2 * n
+		}
+		if n > rest || items > rest {
+			r.bad = true
+			return
+		}
+		for range items {
+			if r.skip(depth + 1); r.bad {
+				return
+			}
+		}
+	case majorTag:
+		r.bad = true
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/atoll-project/atoll/common/cbor"
@@ -128,45 +130,72 @@ func checkDecodersAgree(t *testing.T, name string, data []byte) {
 	}
 }
 
-// TestTheWireTwinsHaveTheFieldsOfTheirTypes holds the twins of hotcodec.go to the types they
-// stand for: the same CBOR keys and options in the same order, and the same Go types except
-// where the twin holds the pre-encoded form.
-func TestTheWireTwinsHaveTheFieldsOfTheirTypes(t *testing.T) {
-	raw := reflect.TypeFor[cbor.RawMessage]()
-	for _, pair := range []struct{ twin, real reflect.Type }{
-		{reflect.TypeFor[executeTxBatchRequestWire](), reflect.TypeFor[RuntimeExecuteTxBatchRequest]()},
-		{reflect.TypeFor[executeTxBatchResponseWire](), reflect.TypeFor[RuntimeExecuteTxBatchResponse]()},
-		{reflect.TypeFor[computedBatchWire](), reflect.TypeFor[ComputedBatch]()},
-		{reflect.TypeFor[messageWire[executeRequestBodyWire]](), reflect.TypeFor[Message]()},
+// TestTheFastPathKnowsTheKeysOfItsTypes holds the key tables of hotcodec.go to the types they
+// stand for: every CBOR key of the type, in canonical order (bytewise on the encoded keys),
+// optional exactly when the field is omitempty.
+func TestTheFastPathKnowsTheKeysOfItsTypes(t *testing.T) {
+	for _, c := range []struct {
+		keys []hotKey
+		typ  reflect.Type
+	}{
+		{messageKeys, reflect.TypeFor[Message]()},
+		{executeRequestKeys, reflect.TypeFor[RuntimeExecuteTxBatchRequest]()},
+		{executeResponseKeys, reflect.TypeFor[RuntimeExecuteTxBatchResponse]()},
+		{computedBatchKeys, reflect.TypeFor[ComputedBatch]()},
 	} {
-		if pair.twin.NumField() != pair.real.NumField() {
-			t.Fatalf("%v has %d fields, %v %d", pair.twin, pair.twin.NumField(), pair.real, pair.real.NumField())
+		var want []hotKey
+		for i := range c.typ.NumField() {
+			name, opts, _ := strings.Cut(c.typ.Field(i).Tag.Get("cbor"), ",")
+			want = append(want, hotKey{name: name, optional: opts == "omitempty"})
 		}
-		for i := range pair.real.NumField() {
-			tf, rf := pair.twin.Field(i), pair.real.Field(i)
-			if tf.Name != rf.Name || tf.Tag != rf.Tag {
-				t.Errorf("%v field %d is %s `%s`, %v has %s `%s`", pair.twin, i, tf.Name, tf.Tag, pair.real, rf.Name, rf.Tag)
-			}
-			if tf.Type != rf.Type && tf.Type != raw && !(tf.Name == "Batch" || tf.Name == "Body") {
-				t.Errorf("%v.%s is a %v, %v's a %v", pair.twin, tf.Name, tf.Type, pair.real, rf.Type)
-			}
+		slices.SortFunc(want, func(a, b hotKey) int { return bytes.Compare(appendKey(nil, a.name), appendKey(nil, b.name)) })
+		if !slices.Equal(c.keys, want) {
+			t.Errorf("the fast path reads %v with keys %v, want %v", c.typ, c.keys, want)
 		}
 	}
-	for _, twin := range []reflect.Type{reflect.TypeFor[executeRequestBodyWire](), reflect.TypeFor[executeResponseBodyWire]()} {
-		f := twin.Field(0)
-		body, ok := reflect.TypeFor[Body]().FieldByName(bodyFieldName(f.Tag.Get("cbor")))
-		if !ok || body.Tag.Get("cbor") != f.Tag.Get("cbor")+",omitempty" {
-			t.Errorf("%v's field %s `%s` has no Body field of that key", twin, f.Name, f.Tag)
+	for _, key := range []string{keyExecuteTxBatchRequest, keyExecuteTxBatchResponse} {
+		if !slices.Contains(bodyKeys(), key) {
+			t.Errorf("%q is not a body key", key)
 		}
 	}
 }
 
-// bodyFieldName turns a body key into its Body field's name.
-func bodyFieldName(key string) string {
-	return map[string]string{
-		keyExecuteTxBatchRequest:  "RuntimeExecuteTxBatchRequest",
-		keyExecuteTxBatchResponse: "RuntimeExecuteTxBatchResponse",
-	}[key]
+// TestDecodedByteStringsCannotOverwriteEachOther checks that the byte strings the fast path
+// decodes, which share the encoding's memory, are capped at their length: appending to one
+// copies it rather than writing over the next.
+func TestDecodedByteStringsCannotOverwriteEachOther(t *testing.T) {
+	wl := writelog.WriteLog{{Key: []byte("k1"), Value: []byte("v1")}, {Key: []byte("k2"), Value: []byte("v2")}}
+	for name, m := range map[string]*Message{
+		"request": {ID: 1, MessageType: MessageTypeRequest, Body: Body{RuntimeExecuteTxBatchRequest: &RuntimeExecuteTxBatchRequest{
+			Inputs: [][]byte{[]byte("first"), []byte("second")},
+		}}},
+		"response": {ID: 1, MessageType: MessageTypeResponse, Body: Body{RuntimeExecuteTxBatchResponse: &RuntimeExecuteTxBatchResponse{
+			Batch: ComputedBatch{IOWriteLog: wl, StateWriteLog: wl},
+		}}},
+	} {
+		enc := EncodeMessage(m)
+		got, ok := decodeHotMessage(enc, len(enc))
+		if !ok {
+			t.Fatalf("%s: the fast path did not take it", name)
+		}
+		var strs [][]byte
+		if r := got.Body.RuntimeExecuteTxBatchRequest; r != nil {
+			strs = r.Inputs
+		} else {
+			for _, e := range got.Body.RuntimeExecuteTxBatchResponse.Batch.IOWriteLog {
+				strs = append(strs, e.Key, e.Value)
+			}
+		}
+		for i := range strs {
+			if cap(strs[i]) != len(strs[i]) {
+				t.Errorf("%s: byte string %d has capacity %d beyond its length %d", name, i, cap(strs[i]), len(strs[i]))
+			}
+			_ = append(strs[i], "overwrite"...)
+		}
+		if again, _ := decodeHotMessage(enc, len(enc)); !reflect.DeepEqual(again, got) || !reflect.DeepEqual(got, m) {
+			t.Errorf("%s: appending to decoded byte strings changed the message", name)
+		}
+	}
 }
 
 // FuzzHotCodecAgreesWithTheGenericCodec checks, for any input, that DecodeMessage answers as

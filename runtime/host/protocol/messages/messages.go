@@ -9,7 +9,8 @@
 //
 // DecodeMessage is the one way to read a message from a peer: it decodes strictly (size cap,
 // no unknown or duplicate fields) and validates the envelope and the union structure. It does
-// not judge the meaning of a request: handlers validate what they serve.
+// not judge the meaning of a request: handlers validate what they serve. The message it
+// returns may share the memory of the bytes it was given.
 //
 // The package is pure: no network, clock, randomness or processes.
 package messages
@@ -96,6 +97,10 @@ func AppendMessage(buf []byte, m *Message) []byte {
 // DecodeMessage strictly decodes an untrusted message of at most maxSize bytes and validates
 // it with ValidateBasic. Every failure wraps ErrMalformedMessage (and cbor.ErrTooLarge for
 // oversized input).
+//
+// The caller hands data over: the message may share its memory (the byte strings of an
+// ExecuteTxBatch request or response do, each capped at its own length), so data must not be
+// modified or reused while the message is in use.
 func DecodeMessage(data []byte, maxSize int) (*Message, error) {
 	if len(data) <= maxSize {
 		if m, ok := decodeHotMessage(data, maxSize); ok {
