@@ -25,6 +25,11 @@ type nodeCache struct {
 	// Sentinels: x.next is the most recent entry, x.prev the least.
 	leaves, internals cacheEntry
 	last              *cacheEntry // the entry added or touched last, never evicted
+	// free holds entries no longer tracking a pointer, for reuse: a commit adds as many entries
+	// as it drops, and recycling them spares the allocator and the garbage collector.
+	free []*cacheEntry
+	// stack is the scratch stack of addSubtree and unload.
+	stack []*node.Pointer
 }
 
 type cacheEntry struct {
@@ -40,6 +45,8 @@ func (c *nodeCache) init(maxBytes int) {
 	c.leaves.next, c.leaves.prev = &c.leaves, &c.leaves
 	c.internals.next, c.internals.prev = &c.internals, &c.internals
 	c.last = nil
+	c.free = nil
+	c.stack = nil
 }
 
 func (c *nodeCache) enabled() bool { return c.evictable && c.maxBytes > 0 }
@@ -73,7 +80,14 @@ func (c *nodeCache) add(ptr *node.Pointer) {
 		return
 	}
 	_, leaf := ptr.Node.(*node.LeafNode)
-	e := &cacheEntry{ptr: ptr, size: int32(nodeSize(ptr.Node) + entryOverhead), leaf: leaf}
+	var e *cacheEntry
+	if n := len(c.free); n > 0 {
+		e = c.free[n-1]
+		c.free = c.free[:n-1]
+	} else {
+		e = new(cacheEntry)
+	}
+	*e = cacheEntry{ptr: ptr, size: int32(nodeSize(ptr.Node) + entryOverhead), leaf: leaf}
 	ptr.Cache = e
 	c.pushFront(e)
 	c.bytes += int(e.size)
@@ -84,7 +98,8 @@ func (c *nodeCache) addSubtree(ptr *node.Pointer) {
 	if !c.enabled() {
 		return
 	}
-	stack := []*node.Pointer{ptr}
+	stack := append(c.stack[:0], ptr)
+	defer func() { c.stack = stack[:0] }()
 	for len(stack) > 0 {
 		p := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -118,7 +133,14 @@ func (c *nodeCache) remove(ptr *node.Pointer) {
 	c.unlink(e)
 	c.bytes -= int(e.size)
 	ptr.Cache = nil
+	e.ptr = nil
+	if len(c.free) < maxFreeEntries {
+		c.free = append(c.free, e)
+	}
 }
+
+// maxFreeEntries bounds the entries kept for reuse (about what a few large commits recycle).
+const maxFreeEntries = 1 << 16
 
 // evict unloads least recently used nodes, leaves first, until the cache is within budget,
 // always keeping the most recent one (the node an operation just loaded).
@@ -139,7 +161,8 @@ func (c *nodeCache) evict() {
 
 // unload drops ptr's node and every tracked node below it.
 func (c *nodeCache) unload(ptr *node.Pointer) {
-	stack := []*node.Pointer{ptr}
+	stack := append(c.stack[:0], ptr)
+	defer func() { c.stack = stack[:0] }()
 	for len(stack) > 0 {
 		p := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]

@@ -28,7 +28,12 @@ type change struct {
 func (t *Tree) noteChange(key []byte, owned bool, res opResult, exists bool, value []byte) {
 	c := t.changes[string(key)]
 	if c == nil {
-		c = &change{origExists: res.existed, orig: res.old}
+		// Changes come from a slab, reused after each commit (nothing refers to them then).
+		if len(t.changeSlab) == cap(t.changeSlab) {
+			t.changeSlab = make([]change, 0, changeSlabSize)
+		}
+		t.changeSlab = append(t.changeSlab, change{origExists: res.existed, orig: res.old})
+		c = &t.changeSlab[len(t.changeSlab)-1]
 		k := string(key)
 		if owned {
 			// The tree never modifies the bytes of a key it owns.
@@ -38,6 +43,9 @@ func (t *Tree) noteChange(key []byte, owned bool, res opResult, exists bool, val
 	}
 	c.exists, c.value = exists, value
 }
+
+// changeSlabSize is the number of changes allocated at once.
+const changeSlabSize = 512
 
 // writeLog returns the net changes since the last commit, sorted by key.
 func (t *Tree) writeLog() writelog.WriteLog {
@@ -111,7 +119,14 @@ func (t *Tree) Commit(ctx context.Context, ns namespace.Namespace, version uint6
 	c := committer{h: &t.hasher, version: version, trackPtrs: persisted}
 	// A random insert dirties about a dozen nodes of a large tree.
 	c.nodes = make([]node.Node, 0, 12*len(t.changes)+4)
-	c.commit(t.rootPtr, false)
+	if persisted {
+		c.ptrs = make([]*node.Pointer, 0, cap(c.nodes))
+	}
+	if len(t.changes) >= parallelCommitChanges {
+		c.commitRoot(t.rootPtr)
+	} else {
+		c.commit(t.rootPtr, false)
+	}
 	if persisted {
 		// Committed nodes can be loaded again once the caller persists the batch.
 		for _, n := range c.ptrs {
@@ -133,7 +148,11 @@ func (t *Tree) Commit(ctx context.Context, ns namespace.Namespace, version uint6
 	}
 	batch.Root = node.Root{Namespace: ns, Version: version, Type: t.opts.rootType, Hash: node.HashOf(t.rootPtr)}
 	t.root = batch.Root
-	t.changes = make(map[string]*change)
+	// The map and the last slab of changes serve the next commit (the write log shares only
+	// the keys' bytes, which the map does not change).
+	clear(t.changes)
+	clear(t.changeSlab)
+	t.changeSlab = t.changeSlab[:0]
 	return batch.WriteLog, batch.Root, batch, nil
 }
 
@@ -156,6 +175,40 @@ type committer struct {
 	ptrs      []*node.Pointer
 }
 
+// parallelCommitChanges is the number of changed keys from which Commit hashes the root's two
+// subtrees on two goroutines: a commit of a thousand random writes to a large tree hashes some
+// twelve thousand nodes, and starting a goroutine costs about one hash.
+const parallelCommitChanges = 256
+
+// commitRoot does what commit(ptr, false) does, hashing the left subtree of the root node on
+// another goroutine when both subtrees changed; the batch then lists the right subtree's nodes
+// before the left one's (children still come before their parents).
+func (c *committer) commitRoot(ptr *node.Pointer) {
+	if ptr == nil || ptr.Clean {
+		return
+	}
+	in, ok := ptr.Node.(*node.InternalNode)
+	if !ok || in.Left == nil || in.Right == nil || in.Left.Clean || in.Right.Clean {
+		c.commit(ptr, false)
+		return
+	}
+	left := committer{h: &hasher{}, version: c.version, trackPtrs: c.trackPtrs}
+	left.nodes = make([]node.Node, 0, cap(c.nodes)/2)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		left.commit(in.Left, false)
+	}()
+	c.commit(in.Leaf, true)
+	c.commit(in.Right, false)
+	<-done
+	c.nodes = append(c.nodes, left.nodes...)
+	c.ptrs = append(c.ptrs, left.ptrs...)
+	in.Hash = c.h.internal(in)
+	in.Clean, in.Version = true, c.version
+	c.finish(ptr, false)
+}
+
 // commit hashes the dirty subtree at ptr; slot says ptr is a leaf slot, stored inside its
 // parent and so not listed in the batch.
 func (c *committer) commit(ptr *node.Pointer, slot bool) {
@@ -175,6 +228,12 @@ func (c *committer) commit(ptr *node.Pointer, slot bool) {
 	default:
 		panic(fmt.Sprintf("mkvs: dirty pointer to %T", ptr.Node))
 	}
+	c.finish(ptr, slot)
+}
+
+// finish marks ptr, whose node was just hashed, clean and lists it in the batch unless it is a
+// leaf slot.
+func (c *committer) finish(ptr *node.Pointer, slot bool) {
 	ptr.Hash, ptr.Version, ptr.Clean = ptr.Node.NodeHash(), c.version, true
 	if !slot {
 		c.nodes = append(c.nodes, ptr.Node)

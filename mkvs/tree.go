@@ -98,6 +98,8 @@ type Tree struct {
 	src      source // where unloaded nodes come from; nil when nothing is persisted
 	cache    nodeCache
 	changes  map[string]*change // keys touched since the last commit
+	// changeSlab holds the changes of the map (see noteChange).
+	changeSlab []change
 	// obsolete lists the clean nodes replaced since the last commit (Batch.Obsolete); pending
 	// those replaced by the operation under way, moved to obsolete once it succeeds (a failed
 	// operation leaves the tree as it was).
@@ -168,6 +170,7 @@ func (t *Tree) Close() {
 	t.closed = true
 	t.rootPtr = nil
 	t.changes = nil
+	t.changeSlab = nil
 	t.cache.init(0)
 }
 

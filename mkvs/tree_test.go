@@ -377,3 +377,48 @@ func TestClosedTreeRefusesOperations(t *testing.T) {
 		t.Fatalf("Commit: %v, want ErrClosed", err)
 	}
 }
+
+func TestALargeCommitHashesLikeTheOracleAndListsEveryNewNodeOnceChildrenFirst(t *testing.T) {
+	// A commit of many changes hashes the root's subtrees on two goroutines; a tree committing
+	// the same keys in small commits hashes on one.
+	big, small := mkvs.New(), mkvs.New()
+	defer big.Close()
+	defer small.Close()
+	model := map[string][]byte{}
+	for i := range 2000 {
+		k := fmt.Sprintf("key %06d", i*7919%100003)
+		mustInsert(t, big, k, k)
+		mustInsert(t, small, k, k)
+		model[k] = []byte(k)
+		if i%100 == 99 {
+			mustCommit(t, small, 1)
+		}
+	}
+	root, batch := mustCommit(t, big, 1)
+	if want := mkvstest.NaiveRoot(model); root.Hash != want {
+		t.Fatalf("root = %s, want %s", root.Hash, want)
+	}
+	if got := small.Root().Hash; got != root.Hash {
+		t.Fatalf("root after small commits = %s, after one large commit %s", got, root.Hash)
+	}
+	seen := map[hash.Hash]bool{}
+	for _, n := range batch.Nodes {
+		if seen[n.NodeHash()] {
+			t.Fatalf("node %s listed twice", n.NodeHash())
+		}
+		if in, ok := n.(*node.InternalNode); ok {
+			for _, c := range []*node.Pointer{in.Left, in.Right} {
+				if c != nil && !seen[c.Hash] {
+					t.Fatalf("internal node %s listed before its child %s", in.Hash, c.Hash)
+				}
+			}
+		}
+		seen[n.NodeHash()] = true
+	}
+	if leaves := len(model); len(batch.Nodes) != 2*leaves-1 {
+		t.Fatalf("batch lists %d nodes, a trie of %d keys without leaf slots has %d", len(batch.Nodes), leaves, 2*leaves-1)
+	}
+	if last := batch.Nodes[len(batch.Nodes)-1]; last.NodeHash() != root.Hash {
+		t.Fatalf("last node %s is not the root %s", last.NodeHash(), root.Hash)
+	}
+}

@@ -1,7 +1,6 @@
 package db
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -94,7 +93,13 @@ func (d *DB) Apply(ctx context.Context, b *node.Batch) error {
 		return fmt.Errorf("%w: root node of %s is not the batch's last node", ErrInvalidBatch, root)
 	}
 
-	pb, err := d.nodeBatch(b)
+	// Another root of this version and type may share nodes with this one: those are stored
+	// already and must not be written twice (deleteNodes relies on it).
+	shared, err := d.holdsRootOfType(root.Version, root.Type)
+	if err != nil {
+		return err
+	}
+	pb, err := d.nodeBatch(b, shared)
 	if err != nil {
 		return err
 	}
@@ -115,12 +120,31 @@ func (d *DB) Apply(ctx context.Context, b *node.Batch) error {
 	return nil
 }
 
-// nodeBatch returns the writers' batch (see writeBatch) holding b's nodes.
-func (d *DB) nodeBatch(b *node.Batch) (*pebble.Batch, error) {
+// holdsRootOfType reports whether version holds a root of type t.
+func (d *DB) holdsRootOfType(version uint64, t node.RootType) (bool, error) {
+	prefix := append(versionPrefix(prefixRoot, version), byte(t))
+	it, err := d.pdb.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return false, fmt.Errorf("mkvs/db: %w", err)
+	}
+	found := it.First()
+	if err := it.Close(); err != nil {
+		return false, fmt.Errorf("mkvs/db: listing roots: %w", err)
+	}
+	return found, nil
+}
+
+// nodeBatch returns the writers' batch (see writeBatch) holding b's nodes; with skipStored, it
+// leaves out the nodes already stored (written by another root of the same version).
+func (d *DB) nodeBatch(b *node.Batch, skipStored bool) (*pebble.Batch, error) {
 	root := b.Root
-	stored := make([]storedNode, 0, len(b.Nodes))
-	// All records go in one buffer: one allocation.
-	var buf []byte
+	// All records go in one buffer, kept between calls with the list of records (Pebble copies
+	// what a batch holds): a commit's megabyte of records costs no allocation.
+	stored := slices.Grow(d.scratch.stored[:0], len(b.Nodes))
+	buf := d.scratch.records[:0]
+	defer func() {
+		d.scratch.stored, d.scratch.records = keepScratch(stored), keepScratch(buf)
+	}()
 	for _, n := range b.Nodes {
 		if n == nil {
 			return nil, fmt.Errorf("%w: nil node", ErrInvalidBatch)
@@ -136,7 +160,7 @@ func (d *DB) nodeBatch(b *node.Batch) (*pebble.Batch, error) {
 		if version != root.Version || !clean {
 			return nil, fmt.Errorf("%w: node %s (version %d, clean %t) in a commit of version %d", ErrInvalidBatch, n.NodeHash(), version, clean, root.Version)
 		}
-		if buf == nil {
+		if cap(buf) == 0 {
 			buf = make([]byte, 0, storedSizeHint(b.Nodes))
 		}
 		start := len(buf)
@@ -148,11 +172,20 @@ func (d *DB) nodeBatch(b *node.Batch) (*pebble.Batch, error) {
 	}
 	// Sorted keys make the memtable inserts sequential (Pebble's skiplist inserter then finds
 	// each position next to the previous one): several times cheaper than hash order.
-	slices.SortFunc(stored, func(a, b storedNode) int { return bytes.Compare(a.hash[:], b.hash[:]) })
+	slices.SortFunc(stored, func(a, b storedNode) int { return compareHashes(&a.hash, &b.hash) })
 	pb := d.writeBatch()
 	var key [nodeKeySize]byte
 	for _, s := range stored {
-		if err := pb.Set(appendNodeKey(key[:0], root.Version, root.Type, s.hash), buf[s.start:s.end], nil); err != nil {
+		k := appendNodeKey(key[:0], root.Version, root.Type, s.hash)
+		if skipStored {
+			if _, closer, err := d.pdb.Get(k); err == nil {
+				_ = closer.Close()
+				continue
+			} else if !errors.Is(err, pebble.ErrNotFound) {
+				return nil, fmt.Errorf("mkvs/db: reading node: %w", err)
+			}
+		}
+		if err := pb.Set(k, buf[s.start:s.end], nil); err != nil {
 			return nil, fmt.Errorf("mkvs/db: %w", err)
 		}
 	}

@@ -79,8 +79,14 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// benchOptions are the DB options of the benchmarks: the defaults, except Pebble's block cache
+// when ATOLL_BENCH_CACHE_MB is set.
 func benchOptions(dir string) Options {
-	return Options{Path: dir, Namespace: testNS}
+	o := Options{Path: dir, Namespace: testNS}
+	if mb, err := strconv.Atoi(os.Getenv("ATOLL_BENCH_CACHE_MB")); err == nil && mb > 0 {
+		o.CacheSize = int64(mb) << 20
+	}
+	return o
 }
 
 // buildFixture writes a tree of n keys to a new directory, benchBuildBatch keys per version,

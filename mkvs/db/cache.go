@@ -2,6 +2,7 @@ package db
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/atoll-project/atoll/common/hash"
 	"github.com/atoll-project/atoll/mkvs/node"
@@ -17,6 +18,9 @@ import (
 // of every node it writes.
 type nodeCache struct {
 	shards []cacheShard
+	// entries counts the cached records, so that removing records from an empty cache (the
+	// usual case of Prune with a commit's list of obsolete nodes) takes no lock.
+	entries atomic.Int64
 }
 
 const (
@@ -60,7 +64,7 @@ func (c *nodeCache) shard(k cacheKey) *cacheShard {
 
 // get returns the cached record; the caller must not modify it.
 func (c *nodeCache) get(k cacheKey) ([]byte, bool) {
-	if c == nil {
+	if c == nil || c.entries.Load() == 0 {
 		return nil, false
 	}
 	s := c.shard(k)
@@ -85,6 +89,7 @@ func (c *nodeCache) put(k cacheKey, data []byte) {
 		return
 	}
 	s.entries[k] = data
+	c.entries.Add(1)
 	s.queue = append(s.queue, k)
 	s.size += int64(len(data)) + cacheEntryOverhead
 	for s.size > s.capacity && s.head < len(s.queue) {
@@ -92,6 +97,7 @@ func (c *nodeCache) put(k cacheKey, data []byte) {
 		s.head++
 		if v, ok := s.entries[victim]; ok {
 			delete(s.entries, victim)
+			c.entries.Add(-1)
 			s.size -= int64(len(v)) + cacheEntryOverhead
 		}
 	}
@@ -113,13 +119,14 @@ func (c *nodeCache) put(k cacheKey, data []byte) {
 
 // remove drops k.
 func (c *nodeCache) remove(k cacheKey) {
-	if c == nil {
+	if c == nil || c.entries.Load() == 0 {
 		return
 	}
 	s := c.shard(k)
 	s.mu.Lock()
 	if v, ok := s.entries[k]; ok {
 		delete(s.entries, k)
+		c.entries.Add(-1)
 		s.size -= int64(len(v)) + cacheEntryOverhead
 	}
 	s.mu.Unlock()

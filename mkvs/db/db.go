@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"unsafe"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -74,6 +75,8 @@ type DB struct {
 	// records do not cost a fresh buffer, and the garbage collection that comes with it, each
 	// time.
 	wb *pebble.Batch
+	// scratch holds buffers the writers reuse (under writeMu).
+	scratch writerScratch
 
 	// stateMu guards versions, which mirrors the stored version marker.
 	stateMu  sync.RWMutex
@@ -198,6 +201,27 @@ func (d *DB) writeBatch() *pebble.Batch {
 	}
 	d.wb.Reset()
 	return d.wb
+}
+
+// writerScratch holds the buffers of a writer's call, kept for the next one: a commit of a
+// thousand writes produces megabytes of records and lists of tens of thousands of nodes, which
+// would otherwise cost the garbage collector as much again each time.
+type writerScratch struct {
+	records []byte       // stored forms of a batch's nodes (nodeBatch)
+	stored  []storedNode // where they lie in records (nodeBatch)
+	removed []cacheKey   // node records a Prune or Finalize deletes
+}
+
+// maxScratchBytes bounds the memory of one kept buffer; a larger one is dropped after use.
+const maxScratchBytes = 64 << 20
+
+// keepScratch returns s emptied for reuse, or nil when it grew past maxScratchBytes.
+func keepScratch[T any](s []T) []T {
+	var zero T
+	if uintptr(cap(s))*unsafe.Sizeof(zero) > maxScratchBytes {
+		return nil
+	}
+	return s[:0]
 }
 
 // acquire takes the read side of closeMu, failing after Close. Callers release it with

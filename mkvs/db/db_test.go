@@ -130,6 +130,37 @@ func TestFinalizeDiscardsLosersNodesButKeepsSharedOnes(t *testing.T) {
 	}
 }
 
+func TestNodesSharedByRootsOfOneVersionLeaveNoRecordOncePruned(t *testing.T) {
+	// Node records are deleted with SingleDelete, which is only sound for keys written once:
+	// a node that two roots of one version share must be stored once, or a compaction would
+	// bring the second copy back after Prune deleted the first.
+	d := openMem(t, nil)
+	base, b := commitRef(emptyRef(node.RootTypeState), 1, kvs("aa", "1", "ab", "2", "ba", "3", "bb", "4"))
+	mustApply(t, d, b)
+	mustFinalize(t, d, 1, base.root)
+	win, bw := commitRef(base, 2, kvs("aa", "w", "zz", "z", "zy", "y"))
+	_, bl := commitRef(base, 2, kvs("bb", "l", "zz", "z", "zy", "y"))
+	mustApply(t, d, bw)
+	mustApply(t, d, bl)
+	mustFinalize(t, d, 2, win.root)
+	// Version 3 replaces the shared subtree, so pruning version 2 deletes it.
+	next, b3 := commitRef(win, 3, kvs("zz", "z3", "zy", "y3"))
+	mustApply(t, d, b3)
+	mustFinalize(t, d, 3, next.root)
+	mustPrune(t, d, 1)
+	mustPrune(t, d, 2)
+	if err := d.pdb.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.pdb.Compact(context.Background(), []byte{0}, []byte{0xff}, true); err != nil {
+		t.Fatal(err)
+	}
+	reach := checkContents(t, d, next)
+	if got := countKeys(t, d, []byte{prefixNode}); got != len(reach) {
+		t.Fatalf("%d node records after pruning and compacting, the retained root reaches %d", got, len(reach))
+	}
+}
+
 func TestFinalizeDiscardsRootsDerivedFromLosers(t *testing.T) {
 	d := openMem(t, nil)
 	base, b := commitRef(emptyRef(node.RootTypeState), 1, kvs("a", "1", "b", "2"))

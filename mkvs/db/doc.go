@@ -39,7 +39,10 @@
 // Prefixing node keys with their creation version keeps each commit's writes in one key range
 // (flushed tables rarely overlap, compactions stay cheap), never lets one root's nodes
 // overwrite another's, and lets roots of one version coexist; the type byte keeps a version's
-// state and IO trees apart. Leaves in an internal node's leaf slot live inside that node's
+// state and IO trees apart. A node record is written once (a node that two roots of one
+// version share is stored by the first Apply only) and deleted once, with a SingleDelete: a
+// record and its deletion that meet in a memtable or a compaction both vanish, which spares
+// the LSM most of the short-lived nodes near the top of a tree. Leaves in an internal node's leaf slot live inside that node's
 // record. The root record names the root's source so that discarding a root also discards the
 // roots derived from it.
 //

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/atoll-project/atoll/common/cbor"
+	"github.com/atoll-project/atoll/common/hash"
 	"github.com/atoll-project/atoll/mkvs/node"
 )
 
@@ -104,7 +106,8 @@ func (d *DB) Prune(ctx context.Context, version uint64) error {
 		return err
 	}
 	pb := d.writeBatch()
-	var removed []cacheKey
+	removed := d.scratch.removed[:0]
+	defer func() { d.scratch.removed = keepScratch(removed) }()
 	for _, t := range []node.RootType{node.RootTypeState, node.RootTypeIO} {
 		if err := d.pruneType(pb, t, version, oldRoots, oldRecs, newRoots, newRecs, &removed); err != nil {
 			return err
@@ -233,6 +236,12 @@ func (d *DB) obsoleteHint(t node.RootType, version uint64, oldRoots []node.Root,
 }
 
 // deleteNodes adds deletions of the node records keys to pb, sorting keys (see nodeBatch).
+//
+// Node records are written once (Apply never sets a node key that is already stored), so they
+// are deleted with SingleDelete: a deletion that meets its record in a memtable or a
+// compaction drops both, instead of a tombstone travelling down the LSM. Most nodes near the
+// top of a tree live for a few versions only, so with versions pruned promptly their records
+// and deletions mostly cancel out before they reach a table.
 func deleteNodes(pb *pebble.Batch, keys []cacheKey) error {
 	slices.SortFunc(keys, func(a, b cacheKey) int {
 		if c := cmp.Compare(a.version, b.version); c != 0 {
@@ -241,13 +250,22 @@ func deleteNodes(pb *pebble.Batch, keys []cacheKey) error {
 		if c := cmp.Compare(a.typ, b.typ); c != 0 {
 			return c
 		}
-		return bytes.Compare(a.hash[:], b.hash[:])
+		return compareHashes(&a.hash, &b.hash)
 	})
 	var key [nodeKeySize]byte
 	for _, k := range keys {
-		if err := pb.Delete(appendNodeKey(key[:0], k.version, k.typ, k.hash), nil); err != nil {
+		if err := pb.SingleDelete(appendNodeKey(key[:0], k.version, k.typ, k.hash), nil); err != nil {
 			return fmt.Errorf("mkvs/db: %w", err)
 		}
 	}
 	return nil
+}
+
+// compareHashes orders hashes bytewise, comparing their first eight bytes as one number first
+// (sorting a commit's node keys is on every writer's path).
+func compareHashes(a, b *hash.Hash) int {
+	if c := cmp.Compare(binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8])); c != 0 {
+		return c
+	}
+	return bytes.Compare(a[8:], b[8:])
 }
