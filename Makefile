@@ -43,7 +43,7 @@ bench:
 # The host protocol's overhead on a 1000-tx ExecuteTxBatch (DESIGN.md §11): in-process and
 # sandboxed batches interleaved in one process; medians of wall and CPU time and the overhead in %.
 bench-overhead:
-	$(GO) test -run '^$$' -bench ExecuteTxBatch1000InsertsOverhead -benchtime 20x -count 3 -timeout 30m ./runtime/host/hosttest/
+	$(GO) test -run '^$$' -bench ExecuteTxBatch1000InsertsOverhead -benchtime 60x -count 4 -timeout 30m ./runtime/host/hosttest/
 
 devnet: build
 	$(BIN)/atoll devnet
