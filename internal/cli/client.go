@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/atoll-project/atoll/common/signature"
 	"github.com/atoll-project/atoll/config"
+	beacon "github.com/atoll-project/atoll/consensus/beacon/api"
 	"github.com/atoll-project/atoll/consensus/grpcapi"
 	"github.com/atoll-project/atoll/node"
 )
@@ -162,3 +164,12 @@ func viewOf(v reflect.Value) any {
 }
 
 var textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
+
+// epochAt returns the epoch at height, for the commands that print state with its epoch.
+func epochAt(ctx context.Context, c *grpcapi.Client, height int64) (beacon.EpochTime, error) {
+	e, err := c.Epoch(ctx, height)
+	if err != nil {
+		return 0, fmt.Errorf("querying the epoch at height %d: %w", height, err)
+	}
+	return e.Epoch, nil
+}

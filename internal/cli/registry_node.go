@@ -264,11 +264,11 @@ func newRegistryNodeListCommand(s Streams) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("querying nodes: %w", err)
 			}
-			e, err := c.Epoch(ctx, height)
+			epoch, err := epochAt(ctx, c, height)
 			if err != nil {
-				return fmt.Errorf("querying the epoch: %w", err)
+				return err
 			}
-			out := nodeListOutput{Height: height, Epoch: e.Epoch, Nodes: []node.Node{}}
+			out := nodeListOutput{Height: height, Epoch: epoch, Nodes: []node.Node{}}
 			for _, n := range all {
 				if (byEntity == nil || n.EntityID == *byEntity) && (byRuntime == nil || n.HasRuntime(*byRuntime)) {
 					out.Nodes = append(out.Nodes, n)
@@ -361,11 +361,11 @@ func newRegistryNodeShowCommand(s Streams) *cobra.Command {
 			if _, err := c.Query(ctx, registry.QueryNodeStatus, registry.IDQuery{ID: pk}, &out.Status, out.Height); err != nil {
 				return fmt.Errorf("querying the status of node %s: %w", pk, err)
 			}
-			e, err := c.Epoch(ctx, out.Height)
+			epoch, err := epochAt(ctx, c, out.Height)
 			if err != nil {
-				return fmt.Errorf("querying the epoch: %w", err)
+				return err
 			}
-			out.Epoch = e.Epoch
+			out.Epoch = epoch
 			var ent registry.Entity
 			if _, err := c.Query(ctx, registry.QueryEntity, registry.IDQuery{ID: out.Node.EntityID}, &ent, out.Height); err == nil {
 				out.Listed = ent.HasNode(pk)

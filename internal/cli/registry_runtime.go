@@ -233,13 +233,13 @@ func newRegistryRuntimeListCommand(s Streams) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("querying runtimes: %w", err)
 			}
-			e, err := c.Epoch(ctx, height)
+			epoch, err := epochAt(ctx, c, height)
 			if err != nil {
-				return fmt.Errorf("querying the epoch: %w", err)
+				return err
 			}
-			out := runtimeListOutput{Height: height, Epoch: e.Epoch, Runtimes: []runtimeSummary{}}
+			out := runtimeListOutput{Height: height, Epoch: epoch, Runtimes: []runtimeSummary{}}
 			for _, info := range infos {
-				out.Runtimes = append(out.Runtimes, summarize(info, e.Epoch))
+				out.Runtimes = append(out.Runtimes, summarize(info, epoch))
 			}
 			if asJSON {
 				return printJSON(s.Out, out)
@@ -313,11 +313,11 @@ func newRegistryRuntimeShowCommand(s Streams) *cobra.Command {
 			if descriptor {
 				return printJSON(s.Out, info.Runtime)
 			}
-			e, err := c.Epoch(ctx, height)
+			epoch, err := epochAt(ctx, c, height)
 			if err != nil {
-				return fmt.Errorf("querying the epoch: %w", err)
+				return err
 			}
-			out := runtimeShowOutput{Height: height, Epoch: e.Epoch, Summary: summarize(*info, e.Epoch)}
+			out := runtimeShowOutput{Height: height, Epoch: epoch, Summary: summarize(*info, epoch)}
 			if asJSON {
 				// The summary's fields at the top level, beside the height and epoch.
 				view := jsonView(out.Summary).(map[string]any)

@@ -99,11 +99,11 @@ func queryCommittees(ctx context.Context, c *grpcapi.Client, id namespace.Namesp
 	if err != nil {
 		return nil, err
 	}
-	e, err := c.Epoch(ctx, height)
+	epoch, err := epochAt(ctx, c, height)
 	if err != nil {
-		return nil, fmt.Errorf("querying the epoch: %w", err)
+		return nil, err
 	}
-	out := &committeesOutput{Height: height, Epoch: e.Epoch, RuntimeID: id, Suspended: info.Suspended, status: summarize(*info, e.Epoch).runtimeStatus()}
+	out := &committeesOutput{Height: height, Epoch: epoch, RuntimeID: id, Suspended: info.Suspended, status: summarize(*info, epoch).runtimeStatus()}
 	q := scheduler.RuntimeQuery{RuntimeID: id}
 	var election scheduler.ElectionResult
 	switch _, err := c.Query(ctx, scheduler.QueryElection, q, &election, height); {
