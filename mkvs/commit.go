@@ -122,11 +122,8 @@ func (t *Tree) Commit(ctx context.Context, ns namespace.Namespace, version uint6
 	if persisted {
 		c.ptrs = make([]*node.Pointer, 0, cap(c.nodes))
 	}
-	if len(t.changes) >= parallelCommitChanges {
-		c.commitRoot(t.rootPtr)
-	} else {
-		c.commit(t.rootPtr, false)
-	}
+	c.splitRoot = len(t.changes) >= parallelCommitChanges
+	c.commit(t.rootPtr, false)
 	if persisted {
 		// Committed nodes can be loaded again once the caller persists the batch.
 		for _, n := range c.ptrs {
@@ -173,40 +170,30 @@ type committer struct {
 	trackPtrs bool // collect the pointers of listed nodes in ptrs
 	nodes     []node.Node
 	ptrs      []*node.Pointer
+	// splitRoot makes the next commit call hash the two subtrees of its internal node on two
+	// goroutines (commitBoth); that call clears it, so only the root is split.
+	splitRoot bool
 }
 
-// parallelCommitChanges is the number of changed keys from which Commit hashes the root's two
-// subtrees on two goroutines: a commit of a thousand random writes to a large tree hashes some
-// twelve thousand nodes, and starting a goroutine costs about one hash.
+// parallelCommitChanges is the number of changed keys from which Commit splits the root: a
+// commit of a thousand random writes to a large tree hashes some twelve thousand nodes, and
+// starting a goroutine costs about one hash.
 const parallelCommitChanges = 256
 
-// commitRoot does what commit(ptr, false) does, hashing the left subtree of the root node on
-// another goroutine when both subtrees changed; the batch then lists the right subtree's nodes
-// before the left one's (children still come before their parents).
-func (c *committer) commitRoot(ptr *node.Pointer) {
-	if ptr == nil || ptr.Clean {
-		return
-	}
-	in, ok := ptr.Node.(*node.InternalNode)
-	if !ok || in.Left == nil || in.Right == nil || in.Left.Clean || in.Right.Clean {
-		c.commit(ptr, false)
-		return
-	}
-	left := committer{h: &hasher{}, version: c.version, trackPtrs: c.trackPtrs}
-	left.nodes = make([]node.Node, 0, cap(c.nodes)/2)
+// commitBoth hashes left on another goroutine and right on this one, then lists left's nodes
+// after right's (children still come before their parents).
+func (c *committer) commitBoth(left, right *node.Pointer) {
+	l := committer{h: &hasher{}, version: c.version, trackPtrs: c.trackPtrs}
+	l.nodes = make([]node.Node, 0, cap(c.nodes)/2)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		left.commit(in.Left, false)
+		l.commit(left, false)
 	}()
-	c.commit(in.Leaf, true)
-	c.commit(in.Right, false)
+	c.commit(right, false)
 	<-done
-	c.nodes = append(c.nodes, left.nodes...)
-	c.ptrs = append(c.ptrs, left.ptrs...)
-	in.Hash = c.h.internal(in)
-	in.Clean, in.Version = true, c.version
-	c.finish(ptr, false)
+	c.nodes = append(c.nodes, l.nodes...)
+	c.ptrs = append(c.ptrs, l.ptrs...)
 }
 
 // commit hashes the dirty subtree at ptr; slot says ptr is a leaf slot, stored inside its
@@ -215,14 +202,20 @@ func (c *committer) commit(ptr *node.Pointer, slot bool) {
 	if ptr == nil || ptr.Clean {
 		return
 	}
+	split := c.splitRoot
+	c.splitRoot = false
 	switch n := ptr.Node.(type) {
 	case *node.LeafNode:
 		n.Hash = c.h.leaf(n)
 		n.Clean, n.Version = true, c.version
 	case *node.InternalNode:
 		c.commit(n.Leaf, true)
-		c.commit(n.Left, false)
-		c.commit(n.Right, false)
+		if split && n.Left != nil && n.Right != nil && !n.Left.Clean && !n.Right.Clean {
+			c.commitBoth(n.Left, n.Right)
+		} else {
+			c.commit(n.Left, false)
+			c.commit(n.Right, false)
+		}
 		n.Hash = c.h.internal(n)
 		n.Clean, n.Version = true, c.version
 	default:
