@@ -48,7 +48,7 @@ func encodeAccount(a *api.Account) []byte {
 	if a.General.Nonce != 0 {
 		b = append(b, 0xa2)
 		b = append(b, accountNonce...)
-		b = appendHead(b, 0, a.General.Nonce)
+		b = cbor.AppendHead(b, cbor.MajorUint, a.General.Nonce)
 	} else {
 		b = append(b, 0xa1)
 	}
@@ -71,25 +71,8 @@ func appendQuantity(b []byte, q *quantity.Quantity) []byte {
 		return append(b, 0x40)
 	}
 	raw, _ := q.MarshalBinary()
-	b = appendHead(b, 2, uint64(len(raw)))
+	b = cbor.AppendHead(b, cbor.MajorBytes, uint64(len(raw)))
 	return append(b, raw...)
-}
-
-// appendHead appends a CBOR head of the major type with the argument n in its shortest form.
-func appendHead(b []byte, major byte, n uint64) []byte {
-	m := major << 5
-	switch {
-	case n < 24:
-		return append(b, m|byte(n))
-	case n <= 0xff:
-		return append(b, m|24, byte(n))
-	case n <= 0xffff:
-		return append(b, m|25, byte(n>>8), byte(n))
-	case n <= 0xffffffff:
-		return append(b, m|26, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-	}
-	return append(b, m|27, byte(n>>56), byte(n>>48), byte(n>>40), byte(n>>32),
-		byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
 }
 
 // decodeAccount decodes an account record into a (a zero Account).
@@ -119,7 +102,7 @@ func decodeAccountFast(raw []byte, a *api.Account) bool {
 		if !r.literal(accountNonce) {
 			return false
 		}
-		n, ok := r.head(0)
+		n, ok := r.head(cbor.MajorUint)
 		if !ok {
 			return false
 		}
@@ -152,34 +135,19 @@ func (r *accountReader) sharePool(p *api.SharePool) bool {
 		r.literal(accountTotalShares) && r.quantity(&p.TotalShares)
 }
 
-// head consumes a definite-length head of the major type and returns its argument.
+// head consumes a head of the major type in its shortest form and returns its argument.
 func (r *accountReader) head(major byte) (uint64, bool) {
-	if len(r.b) == 0 || r.b[0]>>5 != major {
+	m, n, next, ok := cbor.ReadHead(r.b, 0)
+	if !ok || m != major {
 		return 0, false
 	}
-	ai := r.b[0] & 0x1f
-	if ai < 24 {
-		r.b = r.b[1:]
-		return uint64(ai), true
-	}
-	if ai > 27 {
-		return 0, false
-	}
-	width := 1 << (ai - 24)
-	if len(r.b) < 1+width {
-		return 0, false
-	}
-	var n uint64
-	for _, c := range r.b[1 : 1+width] {
-		n = n<<8 | uint64(c)
-	}
-	r.b = r.b[1+width:]
+	r.b = r.b[next:]
 	return n, true
 }
 
 // quantity consumes a byte string holding a valid Quantity encoding and sets q from it.
 func (r *accountReader) quantity(q *quantity.Quantity) bool {
-	n, ok := r.head(2)
+	n, ok := r.head(cbor.MajorBytes)
 	if !ok || n > quantity.MaxSize || uint64(len(r.b)) < n {
 		return false
 	}

@@ -1,7 +1,6 @@
 package messages
 
 import (
-	"encoding/binary"
 	"math"
 
 	"github.com/atoll-project/atoll/common/cbor"
@@ -90,30 +89,30 @@ const envelopeSize = 64 + len(keyExecuteTxBatchResponse)
 // appendEnvelope appends the start of a message whose body has one field, key, up to that
 // field's value.
 func appendEnvelope(buf []byte, id uint64, key string) []byte {
-	buf = append(buf, majorMap<<5|3)
+	buf = append(buf, cbor.MajorMap<<5|3)
 	buf = appendKey(buf, "id")
-	buf = appendHead(buf, majorUint, id)
+	buf = cbor.AppendHead(buf, cbor.MajorUint, id)
 	buf = appendKey(buf, "body")
-	buf = append(buf, majorMap<<5|1)
+	buf = append(buf, cbor.MajorMap<<5|1)
 	return appendKey(buf, key)
 }
 
 // closeEnvelope appends the end of a message, after its body.
 func closeEnvelope(buf []byte, mt MessageType) []byte {
-	return appendHead(appendKey(buf, "message_type"), majorUint, uint64(mt))
+	return cbor.AppendHead(appendKey(buf, "message_type"), cbor.MajorUint, uint64(mt))
 }
 
 func appendExecuteRequest(buf []byte, id uint64, mt MessageType, r *RuntimeExecuteTxBatchRequest) []byte {
 	block, results, limits := cbor.Marshal(&r.Block), cbor.Marshal(&r.RoundResults), cbor.Marshal(&r.Limits)
 	size := envelopeSize + 128 + len(block) + len(results) + len(limits) + byteStringsSize(r.Inputs)
 	buf = appendEnvelope(growBytes(buf, size), id, keyExecuteTxBatchRequest)
-	buf = append(buf, majorMap<<5|7)
+	buf = append(buf, cbor.MajorMap<<5|7)
 	buf = append(appendKey(buf, "block"), block...)
-	buf = appendHead(appendKey(buf, "epoch"), majorUint, r.Epoch)
+	buf = cbor.AppendHead(appendKey(buf, "epoch"), cbor.MajorUint, r.Epoch)
 	buf = appendByteStrings(appendKey(buf, "inputs"), r.Inputs)
 	buf = append(appendKey(buf, "limits"), limits...)
 	buf = appendHash(appendKey(buf, "io_root"), &r.IORoot)
-	buf = appendHead(appendKey(buf, "max_messages"), majorUint, uint64(r.MaxMessages))
+	buf = cbor.AppendHead(appendKey(buf, "max_messages"), cbor.MajorUint, uint64(r.MaxMessages))
 	buf = append(appendKey(buf, "round_results"), results...)
 	return closeEnvelope(buf, mt)
 }
@@ -130,9 +129,9 @@ func appendExecuteResponse(buf []byte, id uint64, mt MessageType, r *RuntimeExec
 		hashesSize(r.TxHashes) + hashesSize(r.TxRejectHashes) + hashesSize(r.Unexecuted)
 	buf = appendEnvelope(growBytes(buf, size), id, keyExecuteTxBatchResponse)
 
-	buf = append(buf, majorMap<<5|byte(2+countSet(len(r.Unexecuted) > 0, len(r.TxRejectHashes) > 0)))
+	buf = append(buf, cbor.MajorMap<<5|byte(2+countSet(len(r.Unexecuted) > 0, len(r.TxRejectHashes) > 0)))
 	buf = appendKey(buf, "batch")
-	buf = append(buf, majorMap<<5|byte(3+countSet(len(b.RakSig) > 0, len(b.Messages) > 0)))
+	buf = append(buf, cbor.MajorMap<<5|byte(3+countSet(len(b.RakSig) > 0, len(b.Messages) > 0)))
 	buf = append(appendKey(buf, "header"), header...)
 	if len(b.RakSig) > 0 {
 		buf = appendByteString(appendKey(buf, "rak_sig"), b.RakSig)
@@ -187,7 +186,7 @@ func decodeHotMessage(data []byte, maxSize int) (m *Message, ok bool) {
 
 // body reads a body holding one of the fast path's messages.
 func (r *hotReader) body(b *Body) {
-	if !r.expectByte(majorMap<<5 | 1) {
+	if !r.expectByte(cbor.MajorMap<<5 | 1) {
 		return
 	}
 	switch {
@@ -259,16 +258,9 @@ func (r *hotReader) computedBatch(b *ComputedBatch) {
 	})
 }
 
-// CBOR major types and simple values used here.
+// CBOR values used here.
 const (
-	majorUint  = 0
-	majorBytes = 2
-	majorText  = 3
-	majorArray = 4
-	majorMap   = 5
-	majorTag   = 6
-	majorOther = 7
-	cborNull   = 0xf6
+	cborNull = 0xf6
 
 	// hashHead is the head of a byte string of hash.Size bytes.
 	hashHead = "\x58\x20"
@@ -282,56 +274,9 @@ const (
 	maxItemDepth = 16
 )
 
-// appendHead appends a head of the given major type and argument in its shortest form.
-func appendHead(buf []byte, major byte, n uint64) []byte {
-	m := major << 5
-	switch {
-	case n < 24:
-		return append(buf, m|byte(n))
-	case n <= math.MaxUint8:
-		return append(buf, m|24, byte(n))
-	case n <= math.MaxUint16:
-		return binary.BigEndian.AppendUint16(append(buf, m|25), uint16(n))
-	case n <= math.MaxUint32:
-		return binary.BigEndian.AppendUint32(append(buf, m|26), uint32(n))
-	default:
-		return binary.BigEndian.AppendUint64(append(buf, m|27), n)
-	}
-}
-
 // appendKey appends a text string map key.
 func appendKey(buf []byte, key string) []byte {
-	return append(appendHead(buf, majorText, uint64(len(key))), key...)
-}
-
-// readHead reads the head at data[off:] and returns its major type and argument and the offset
-// after it; ok is false for a truncated head, an indefinite or reserved length, or an argument
-// not in its shortest form.
-func readHead(data []byte, off int) (major byte, n uint64, next int, ok bool) {
-	if off >= len(data) {
-		return 0, 0, 0, false
-	}
-	b := data[off]
-	major, ai := b>>5, b&0x1f
-	off++
-	if ai < 24 {
-		return major, uint64(ai), off, true
-	}
-	if ai > 27 {
-		return 0, 0, 0, false
-	}
-	width := 1 << (ai - 24)
-	if len(data)-off < width {
-		return 0, 0, 0, false
-	}
-	for _, c := range data[off : off+width] {
-		n = n<<8 | uint64(c)
-	}
-	// The shortest form: the argument needs this width.
-	if least := [...]uint64{24, math.MaxUint8 + 1, math.MaxUint16 + 1, math.MaxUint32 + 1}[ai-24]; n < least {
-		return 0, 0, 0, false
-	}
-	return major, n, off + width, true
+	return append(cbor.AppendHead(buf, cbor.MajorText, uint64(len(key))), key...)
 }
 
 // appendByteString appends b as the generic encoder does: null for nil, else a byte string.
@@ -339,7 +284,7 @@ func appendByteString(buf, b []byte) []byte {
 	if b == nil {
 		return append(buf, cborNull)
 	}
-	return append(appendHead(buf, majorBytes, uint64(len(b))), b...)
+	return append(cbor.AppendHead(buf, cbor.MajorBytes, uint64(len(b))), b...)
 }
 
 // appendByteStrings appends bs as the generic encoder does: null for nil, else an array.
@@ -347,7 +292,7 @@ func appendByteStrings(buf []byte, bs [][]byte) []byte {
 	if bs == nil {
 		return append(buf, cborNull)
 	}
-	buf = appendHead(buf, majorArray, uint64(len(bs)))
+	buf = cbor.AppendHead(buf, cbor.MajorArray, uint64(len(bs)))
 	for _, b := range bs {
 		buf = appendByteString(buf, b)
 	}
@@ -369,7 +314,7 @@ func appendWriteLog(buf []byte, wl writelog.WriteLog) []byte {
 	if wl == nil {
 		return append(buf, cborNull)
 	}
-	buf = appendHead(buf, majorArray, uint64(len(wl)))
+	buf = cbor.AppendHead(buf, cbor.MajorArray, uint64(len(wl)))
 	for _, e := range wl {
 		buf = append(buf, entryHead)
 		buf = appendByteString(buf, e.Key)
@@ -398,7 +343,7 @@ func appendHashes(buf []byte, hs []hash.Hash) []byte {
 	if hs == nil {
 		return append(buf, cborNull)
 	}
-	buf = appendHead(buf, majorArray, uint64(len(hs)))
+	buf = cbor.AppendHead(buf, cbor.MajorArray, uint64(len(hs)))
 	for i := range hs {
 		buf = appendHash(buf, &hs[i])
 	}
@@ -424,12 +369,12 @@ type hotReader struct {
 	bad     bool
 }
 
-// head reads a head (see readHead).
+// head reads a head (see cbor.ReadHead).
 func (r *hotReader) head() (major byte, n uint64) {
 	if r.bad {
 		return 0, 0
 	}
-	major, n, next, ok := readHead(r.data, r.off)
+	major, n, next, ok := cbor.ReadHead(r.data, r.off)
 	if !ok {
 		r.bad = true
 		return 0, 0
@@ -463,7 +408,7 @@ func (r *hotReader) hasKey(key string) bool {
 		return false
 	}
 	var head [9]byte
-	h := appendHead(head[:0], majorText, uint64(len(key)))
+	h := cbor.AppendHead(head[:0], cbor.MajorText, uint64(len(key)))
 	rest := r.data[r.off:]
 	return len(rest) >= len(h)+len(key) && string(rest[:len(h)]) == string(h) && string(rest[len(h):len(h)+len(key)]) == key
 }
@@ -471,7 +416,7 @@ func (r *hotReader) hasKey(key string) bool {
 // skipKey consumes key, which hasKey has found.
 func (r *hotReader) skipKey(key string) {
 	var head [9]byte
-	r.off += len(appendHead(head[:0], majorText, uint64(len(key)))) + len(key)
+	r.off += len(cbor.AppendHead(head[:0], cbor.MajorText, uint64(len(key)))) + len(key)
 }
 
 // fields reads a map whose keys are among keys, in their order, with every key that is not
@@ -479,7 +424,7 @@ func (r *hotReader) skipKey(key string) {
 // value. Anything else sets bad.
 func (r *hotReader) fields(keys []hotKey, field func(i int)) {
 	major, n := r.head()
-	if r.bad || major != majorMap || n > uint64(len(keys)) {
+	if r.bad || major != cbor.MajorMap || n > uint64(len(keys)) {
 		r.bad = true
 		return
 	}
@@ -509,7 +454,7 @@ func (r *hotReader) fields(keys []hotKey, field func(i int)) {
 // uint reads an unsigned integer of at most maxValue.
 func (r *hotReader) uint(maxValue uint64) uint64 {
 	major, n := r.head()
-	if major != majorUint || n > maxValue {
+	if major != cbor.MajorUint || n > maxValue {
 		r.bad = true
 		return 0
 	}
@@ -541,13 +486,13 @@ func byteStringAt(data []byte, off int) (b []byte, next int, ok bool) {
 	switch c := data[off]; {
 	case c == cborNull:
 		return nil, off + 1, true
-	case c>>5 == majorBytes && c&0x1f < 24: // the common short strings, inline
+	case c>>5 == cbor.MajorBytes && c&0x1f < 24: // the common short strings, inline
 		n, off = uint64(c&0x1f), off+1
-	case c == majorBytes<<5|24 && off+1 < len(data) && data[off+1] >= 24:
+	case c == cbor.MajorBytes<<5|24 && off+1 < len(data) && data[off+1] >= 24:
 		n, off = uint64(data[off+1]), off+2
 	default:
 		var major byte
-		if major, n, off, ok = readHead(data, off); !ok || major != majorBytes {
+		if major, n, off, ok = cbor.ReadHead(data, off); !ok || major != cbor.MajorBytes {
 			return nil, 0, false
 		}
 	}
@@ -576,7 +521,7 @@ func (r *hotReader) arrayHead(minSize int) (n int, isNull bool) {
 		return 0, true
 	}
 	major, count := r.head()
-	if r.bad || major != majorArray || count > maxArrayElements || count*uint64(minSize) > uint64(len(r.data)-r.off) {
+	if r.bad || major != cbor.MajorArray || count > maxArrayElements || count*uint64(minSize) > uint64(len(r.data)-r.off) {
 		r.bad = true
 		return 0, false
 	}
@@ -666,15 +611,15 @@ func (r *hotReader) skip(depth int) {
 	}
 	rest := uint64(len(r.data) - r.off)
 	switch major {
-	case majorBytes, majorText:
+	case cbor.MajorBytes, cbor.MajorText:
 		if n > rest {
 			r.bad = true
 			return
 		}
 		r.off += int(n)
-	case majorArray, majorMap:
+	case cbor.MajorArray, cbor.MajorMap:
 		items := n
-		if major == majorMap {
+		if major == cbor.MajorMap {
 			items = 2 * n
 		}
 		if n > rest || items > rest {
@@ -686,7 +631,7 @@ func (r *hotReader) skip(depth int) {
 				return
 			}
 		}
-	case majorTag:
+	case cbor.MajorTag:
 		r.bad = true
 	}
 }
