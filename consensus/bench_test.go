@@ -3,7 +3,6 @@ package consensus_test
 import (
 	"context"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/atoll-project/atoll/consensus"
 	"github.com/atoll-project/atoll/consensus/memchain"
 	staking "github.com/atoll-project/atoll/consensus/staking/api"
+	"github.com/atoll-project/atoll/internal/cputime"
 )
 
 const benchAccounts = 1000
@@ -150,7 +150,7 @@ func BenchmarkNodeCycleTransfers(b *testing.B) {
 		}
 	}
 	runtime.GC()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	b.ResetTimer()
 	for i := 0; i < len(txs); i += batch {
 		part := txs[i:min(i+batch, len(txs))]
@@ -167,16 +167,7 @@ func BenchmarkNodeCycleTransfers(b *testing.B) {
 		finalize(len(pending))
 	}
 	b.StopTimer()
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/tx")
-}
-
-// cpuTime returns the process's user and system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64((cputime.Process()-cpu0).Microseconds())/float64(b.N), "cpu-µs/tx")
 }
 
 var _ consensus.Event = staking.TransferEvent{}

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/atoll-project/atoll/common/hash"
+	"github.com/atoll-project/atoll/internal/cputime"
 	"github.com/atoll-project/atoll/mkvs"
 	"github.com/atoll-project/atoll/mkvs/mkvstest"
 	"github.com/atoll-project/atoll/mkvs/node"
@@ -24,19 +24,9 @@ func benchKey(i int) []byte {
 
 var benchValue = make([]byte, 64)
 
-// cpuTime is the CPU time (user and system) the process used so far. On a machine shared
-// with other work, CPU time per operation shows the cost apart from the machine's load.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// reportCPU reports the CPU time per operation since start (taken with cpuTime).
+// reportCPU reports the CPU time per operation since start (taken with cputime.Process).
 func reportCPU(b *testing.B, start time.Duration) {
-	b.ReportMetric(float64(cpuTime(b)-start)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(cputime.Process()-start)/float64(b.N), "cpu-ns/op")
 }
 
 // benchTree returns an in-memory tree holding n committed keys.
@@ -67,7 +57,7 @@ func BenchmarkInsertCommitBatch(b *testing.B) {
 			version := uint64(1)
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu := cpuTime(b)
+			cpu := cputime.Process()
 			for i := 0; b.Loop(); i++ {
 				if err := tree.Insert(ctx, benchKey(size+i), benchValue); err != nil {
 					b.Fatal(err)
@@ -111,7 +101,7 @@ func BenchmarkPersistedInsertCommit1000(b *testing.B) {
 	version := uint64(1)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := cpuTime(b)
+	cpu := cputime.Process()
 	defer func() { reportCPU(b, cpu) }()
 	for i := 0; b.Loop(); i++ {
 		if err := tree.Insert(ctx, benchKey(size+i), benchValue); err != nil {
@@ -142,7 +132,7 @@ func BenchmarkGet(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := cpuTime(b)
+	cpu := cputime.Process()
 	for i := 0; b.Loop(); i++ {
 		v, err := tree.Get(ctx, keys[i%len(keys)])
 		if err != nil || v == nil {

@@ -12,12 +12,12 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/atoll-project/atoll/common/cbor"
 	"github.com/atoll-project/atoll/common/hash"
+	"github.com/atoll-project/atoll/internal/cputime"
 	"github.com/atoll-project/atoll/mkvs"
 	"github.com/atoll-project/atoll/mkvs/node"
 )
@@ -311,7 +311,7 @@ func BenchmarkPersistedWrites(b *testing.B) {
 		}()
 	}
 	b.ResetTimer()
-	start, cpuStart := time.Now(), cpuTime(b)
+	start, cpuStart := time.Now(), cputime.Process()
 	pending := 0
 	for i := range b.N {
 		if err := write(i); err != nil {
@@ -326,7 +326,7 @@ func BenchmarkPersistedWrites(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "writes/s")
-	b.ReportMetric(float64(b.N)/(cpuTime(b)-cpuStart).Seconds(), "writes/cpu-s")
+	b.ReportMetric(float64(b.N)/(cputime.Process()-cpuStart).Seconds(), "writes/cpu-s")
 	b.ReportMetric(float64(reader.loads)/float64(b.N), "loads/write")
 	m := d.pdb.Metrics()
 	total := m.Total()
@@ -346,16 +346,6 @@ func benchWarmupWrites(f *benchFixture) int {
 		}
 	}
 	return int(f.keys / 10)
-}
-
-// cpuTime is the CPU time (user and system) the process used so far: on a machine shared with
-// other work, writes per CPU second show the cost apart from the machine's load.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkRandomReads reopens the fixture DB, warms its block cache with one scan of the flat
@@ -382,7 +372,7 @@ func BenchmarkRandomReads(b *testing.B) {
 	b.ResetTimer()
 	b.Run("flat index", func(b *testing.B) {
 		rng := rand.New(rand.NewPCG(1, 2))
-		start, cpu := time.Now(), cpuTime(b)
+		start, cpu := time.Now(), cputime.Process()
 		for range b.N {
 			v, err := d.GetLatest(ctx, benchKey(rng.Uint64N(f.keys)))
 			if err != nil || len(v) != 64 {
@@ -390,10 +380,10 @@ func BenchmarkRandomReads(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "reads/s")
-		b.ReportMetric(float64(b.N)/(cpuTime(b)-cpu).Seconds(), "reads/cpu-s")
+		b.ReportMetric(float64(b.N)/(cputime.Process()-cpu).Seconds(), "reads/cpu-s")
 	})
 	b.Run("flat index parallel", func(b *testing.B) {
-		start, cpu := time.Now(), cpuTime(b)
+		start, cpu := time.Now(), cputime.Process()
 		var seed uint64
 		var mu sync.Mutex
 		b.RunParallel(func(pb *testing.PB) {
@@ -410,13 +400,13 @@ func BenchmarkRandomReads(b *testing.B) {
 			}
 		})
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "reads/s")
-		b.ReportMetric(float64(b.N)/(cpuTime(b)-cpu).Seconds(), "reads/cpu-s")
+		b.ReportMetric(float64(b.N)/(cputime.Process()-cpu).Seconds(), "reads/cpu-s")
 	})
 	b.Run("tree", func(b *testing.B) {
 		tree := mkvs.NewWithRoot(f.root, d)
 		defer tree.Close()
 		rng := rand.New(rand.NewPCG(1, 2))
-		start, cpu := time.Now(), cpuTime(b)
+		start, cpu := time.Now(), cputime.Process()
 		for range b.N {
 			v, err := tree.Get(ctx, benchKey(rng.Uint64N(f.keys)))
 			if err != nil || len(v) != 64 {
@@ -424,7 +414,7 @@ func BenchmarkRandomReads(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "reads/s")
-		b.ReportMetric(float64(b.N)/(cpuTime(b)-cpu).Seconds(), "reads/cpu-s")
+		b.ReportMetric(float64(b.N)/(cputime.Process()-cpu).Seconds(), "reads/cpu-s")
 	})
 }
 

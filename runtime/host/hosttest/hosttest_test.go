@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 
 	"github.com/atoll-project/atoll/common/cbor"
 	"github.com/atoll-project/atoll/common/version"
+	"github.com/atoll-project/atoll/internal/cputime"
 	"github.com/atoll-project/atoll/runtime/examples/kvstore/app"
 	"github.com/atoll-project/atoll/runtime/examples/kvstore/kvstoretest"
 	"github.com/atoll-project/atoll/runtime/sdk"
@@ -248,21 +248,12 @@ func BenchmarkExecuteTxBatch1000InsertsSandboxed(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	host0 := processCPU()
+	host0 := cputime.Process()
 	kvstoretest.BenchmarkExecute(b, rt, req)
 	sandbox1, err := rt.SandboxCPU()
 	if err != nil {
 		b.Fatal(err)
 	}
-	total := sandbox1 - sandbox0 + processCPU() - host0
+	total := sandbox1 - sandbox0 + cputime.Process() - host0
 	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "total-cpu-ms/batch")
-}
-
-// processCPU returns the user and system CPU time this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atoll-project/atoll/internal/cputime"
 	"github.com/atoll-project/atoll/runtime/examples/kvstore/app"
 	"github.com/atoll-project/atoll/runtime/examples/kvstore/kvstoretest"
 	"github.com/atoll-project/atoll/runtime/host/protocol/messages"
@@ -68,10 +69,10 @@ func BenchmarkExecuteTxBatch1000InsertsOverhead(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		return cpu + processCPU()
+		return cpu + cputime.Process()
 	}
 	sides := [2]overheadSide{
-		{rt: sdk.NewDispatcher(rt, storage, nil), cpuTime: processCPU},
+		{rt: sdk.NewDispatcher(rt, storage, nil), cpuTime: cputime.Process},
 		{rt: sandboxed, cpuTime: sandboxCPU},
 	}
 	for i := range sides {

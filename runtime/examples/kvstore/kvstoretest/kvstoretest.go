@@ -7,11 +7,10 @@ package kvstoretest
 import (
 	"context"
 	"fmt"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/atoll-project/atoll/common/namespace"
+	"github.com/atoll-project/atoll/internal/cputime"
 	"github.com/atoll-project/atoll/mkvs/writelog"
 	"github.com/atoll-project/atoll/runtime/examples/kvstore/app"
 	"github.com/atoll-project/atoll/runtime/host/protocol/messages"
@@ -90,7 +89,7 @@ func BenchmarkExecute(b *testing.B, rt sdktest.Runtime, req *messages.RuntimeExe
 	b.Helper()
 	ctx := context.Background()
 	b.ReportAllocs()
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	b.ResetTimer()
 	for b.Loop() {
 		resp, err := rt.ExecuteTxBatch(ctx, req)
@@ -101,16 +100,7 @@ func BenchmarkExecute(b *testing.B, rt sdktest.Runtime, req *messages.RuntimeExe
 			b.Fatalf("executed %d of %d", len(resp.TxHashes), len(req.Inputs))
 		}
 	}
-	cpu := processCPU() - cpu0
+	cpu := cputime.Process() - cpu0
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/batch")
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/batch")
-}
-
-// processCPU returns the user and system CPU time this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
