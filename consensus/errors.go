@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/atoll-project/atoll/common/cbor"
 	cerrors "github.com/atoll-project/atoll/common/errors"
 	"github.com/atoll-project/atoll/consensus/transaction"
 )
@@ -43,3 +44,12 @@ var (
 	// ErrNoHandler: no application handles a published message kind.
 	ErrNoHandler = cerrors.New(transaction.ModuleName, 24, "no handler for message")
 )
+
+// DecodeQueryArgs strictly decodes an application query's CBOR arguments into dst; a failure
+// wraps ErrMalformedQuery.
+func DecodeQueryArgs(args []byte, dst any) error {
+	if err := cbor.Unmarshal(args, dst); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformedQuery, err)
+	}
+	return nil
+}

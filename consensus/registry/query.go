@@ -15,7 +15,7 @@ func (a *App) Query(ctx *consensus.Context, method string, args []byte) (any, er
 	switch method {
 	case api.QueryEntity:
 		var q api.IDQuery
-		if err := decodeArgs(args, &q); err != nil {
+		if err := consensus.DecodeQueryArgs(args, &q); err != nil {
 			return nil, err
 		}
 		e, err := v.entity(q.ID)
@@ -27,7 +27,7 @@ func (a *App) Query(ctx *consensus.Context, method string, args []byte) (any, er
 		return listEntities(v)
 	case api.QueryNode:
 		var q api.IDQuery
-		if err := decodeArgs(args, &q); err != nil {
+		if err := consensus.DecodeQueryArgs(args, &q); err != nil {
 			return nil, err
 		}
 		n, err := v.node(q.ID)
@@ -41,7 +41,7 @@ func (a *App) Query(ctx *consensus.Context, method string, args []byte) (any, er
 		return out, err
 	case api.QueryNodeStatus:
 		var q api.IDQuery
-		if err := decodeArgs(args, &q); err != nil {
+		if err := consensus.DecodeQueryArgs(args, &q); err != nil {
 			return nil, err
 		}
 		st, err := GetNodeStatus(ctx.State(), q.ID)
@@ -51,7 +51,7 @@ func (a *App) Query(ctx *consensus.Context, method string, args []byte) (any, er
 		return st, err
 	case api.QueryRuntime:
 		var q api.RuntimeQuery
-		if err := decodeArgs(args, &q); err != nil {
+		if err := consensus.DecodeQueryArgs(args, &q); err != nil {
 			return nil, err
 		}
 		rt, err := v.runtime(q.ID)
@@ -75,13 +75,6 @@ func (a *App) Query(ctx *consensus.Context, method string, args []byte) (any, er
 		return a.loadParams(ctx.State())
 	}
 	return nil, fmt.Errorf("%w: %q", consensus.ErrUnknownQuery, method)
-}
-
-func decodeArgs(args []byte, dst any) error {
-	if err := cbor.Unmarshal(args, dst); err != nil {
-		return fmt.Errorf("%w: %v", consensus.ErrMalformedQuery, err)
-	}
-	return nil
 }
 
 func listEntities(v stateView) ([]api.Entity, error) {

@@ -5,7 +5,6 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
-	"github.com/atoll-project/atoll/common/cbor"
 	"github.com/atoll-project/atoll/consensus"
 	"github.com/atoll-project/atoll/consensus/roothash/api"
 )
@@ -16,7 +15,7 @@ func (a *App) Query(ctx *consensus.Context, method string, args []byte) (any, er
 	switch method {
 	case api.QueryLatestBlock:
 		var q api.RuntimeQuery
-		if err := decodeArgs(args, &q); err != nil {
+		if err := consensus.DecodeQueryArgs(args, &q); err != nil {
 			return nil, err
 		}
 		rs, err := v.mustRuntime(q.ID)
@@ -26,7 +25,7 @@ func (a *App) Query(ctx *consensus.Context, method string, args []byte) (any, er
 		return &rs.Latest, nil
 	case api.QueryBlock:
 		var q api.BlockQuery
-		if err := decodeArgs(args, &q); err != nil {
+		if err := consensus.DecodeQueryArgs(args, &q); err != nil {
 			return nil, err
 		}
 		if _, err := v.mustRuntime(q.ID); err != nil {
@@ -42,7 +41,7 @@ func (a *App) Query(ctx *consensus.Context, method string, args []byte) (any, er
 		return h, nil
 	case api.QueryRoundResults:
 		var q api.RuntimeQuery
-		if err := decodeArgs(args, &q); err != nil {
+		if err := consensus.DecodeQueryArgs(args, &q); err != nil {
 			return nil, err
 		}
 		if _, err := v.mustRuntime(q.ID); err != nil {
@@ -51,7 +50,7 @@ func (a *App) Query(ctx *consensus.Context, method string, args []byte) (any, er
 		return v.roundResults(q.ID)
 	case api.QueryRuntimeState:
 		var q api.RuntimeQuery
-		if err := decodeArgs(args, &q); err != nil {
+		if err := consensus.DecodeQueryArgs(args, &q); err != nil {
 			return nil, err
 		}
 		return v.mustRuntime(q.ID)
@@ -59,13 +58,6 @@ func (a *App) Query(ctx *consensus.Context, method string, args []byte) (any, er
 		return a.loadParams(ctx.State())
 	}
 	return nil, fmt.Errorf("%w: %q", consensus.ErrUnknownQuery, method)
-}
-
-func decodeArgs(args []byte, dst any) error {
-	if err := cbor.Unmarshal(args, dst); err != nil {
-		return fmt.Errorf("%w: %v", consensus.ErrMalformedQuery, err)
-	}
-	return nil
 }
 
 // DecodeEvents returns the roothash events among a block's or a transaction's ABCI events, in

@@ -192,7 +192,7 @@ func (a *App) Query(ctx *consensus.Context, method string, args []byte) (any, er
 	switch method {
 	case api.QueryCommittees:
 		var q api.RuntimeQuery
-		if err := decodeArgs(args, &q); err != nil {
+		if err := consensus.DecodeQueryArgs(args, &q); err != nil {
 			return nil, err
 		}
 		out := []api.Committee{}
@@ -208,7 +208,7 @@ func (a *App) Query(ctx *consensus.Context, method string, args []byte) (any, er
 		return out, nil
 	case api.QueryElection:
 		var q api.RuntimeQuery
-		if err := decodeArgs(args, &q); err != nil {
+		if err := consensus.DecodeQueryArgs(args, &q); err != nil {
 			return nil, err
 		}
 		res, err := v.election(q.RuntimeID)

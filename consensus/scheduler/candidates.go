@@ -1,9 +1,6 @@
 package scheduler
 
 import (
-	"fmt"
-
-	"github.com/atoll-project/atoll/common/cbor"
 	"github.com/atoll-project/atoll/common/namespace"
 	"github.com/atoll-project/atoll/consensus"
 	beacon "github.com/atoll-project/atoll/consensus/beacon/api"
@@ -53,11 +50,4 @@ func (p *candidatePool) forRuntime(runtime namespace.Namespace, epoch beacon.Epo
 		out[i] = c
 	}
 	return out
-}
-
-func decodeArgs(args []byte, dst any) error {
-	if err := cbor.Unmarshal(args, dst); err != nil {
-		return fmt.Errorf("%w: %v", consensus.ErrMalformedQuery, err)
-	}
-	return nil
 }

@@ -15,25 +15,25 @@ func (a *App) Query(ctx *consensus.Context, method string, args []byte) (any, er
 	switch method {
 	case api.QueryAccount:
 		var q api.OwnerQuery
-		if err := decodeArgs(args, &q); err != nil {
+		if err := consensus.DecodeQueryArgs(args, &q); err != nil {
 			return nil, err
 		}
 		return v.account(q.Owner)
 	case api.QueryDelegations:
 		var q api.OwnerQuery
-		if err := decodeArgs(args, &q); err != nil {
+		if err := consensus.DecodeQueryArgs(args, &q); err != nil {
 			return nil, err
 		}
 		return delegationsOf(v, q.Owner)
 	case api.QueryDebondingDelegations:
 		var q api.OwnerQuery
-		if err := decodeArgs(args, &q); err != nil {
+		if err := consensus.DecodeQueryArgs(args, &q); err != nil {
 			return nil, err
 		}
 		return debondingOf(v, q.Owner)
 	case api.QueryAllowance:
 		var q api.AllowanceQuery
-		if err := decodeArgs(args, &q); err != nil {
+		if err := consensus.DecodeQueryArgs(args, &q); err != nil {
 			return nil, err
 		}
 		return v.allowance(q.Owner, q.Beneficiary)
@@ -47,13 +47,6 @@ func (a *App) Query(ctx *consensus.Context, method string, args []byte) (any, er
 		return a.loadParams(ctx.State())
 	}
 	return nil, fmt.Errorf("%w: %q", consensus.ErrUnknownQuery, method)
-}
-
-func decodeArgs(args []byte, dst any) error {
-	if err := cbor.Unmarshal(args, dst); err != nil {
-		return fmt.Errorf("%w: %v", consensus.ErrMalformedQuery, err)
-	}
-	return nil
 }
 
 func delegationsOf(v stateView, owner api.Address) ([]api.DelegationInfo, error) {
