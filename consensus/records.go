@@ -24,3 +24,14 @@ func GetRecord(s State, module string, key []byte, dst any) (bool, error) {
 func PutRecord(s State, key []byte, value any) error {
 	return s.Insert(key, cbor.Marshal(value))
 }
+
+// RequireRecord reads the CBOR record at key into dst like GetRecord, for a record the state
+// always holds (parameters, singletons): its absence means the state is broken, and the error
+// wraps ErrState naming module and what.
+func RequireRecord(s State, module, what string, key []byte, dst any) error {
+	found, err := GetRecord(s, module, key, dst)
+	if err == nil && !found {
+		err = StateErrorf("%s: %s missing", module, what)
+	}
+	return err
+}

@@ -55,12 +55,8 @@ func (a *App) Params(s consensus.State) (*api.ConsensusParameters, error) {
 		return p, nil
 	}
 	var p api.ConsensusParameters
-	found, err := getRecord(s, tableParams, &p)
-	if err != nil {
+	if err := consensus.RequireRecord(s, "beacon", "parameters", singletonKeyFmt.Encode(tableParams), &p); err != nil {
 		return nil, err
-	}
-	if !found {
-		return nil, consensus.StateErrorf("beacon: parameters missing")
 	}
 	a.params.Store(&p)
 	return &p, nil

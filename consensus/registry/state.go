@@ -85,12 +85,8 @@ func idKey(table uint8, id [32]byte) []byte { return idKeyFmt.Encode(table, id) 
 
 func (v stateView) params() (*api.ConsensusParameters, error) {
 	var p api.ConsensusParameters
-	found, err := v.get(singletonKeyFmt.Encode(tableParams), &p)
-	if err != nil {
+	if err := consensus.RequireRecord(v.s, "registry", "parameters", singletonKeyFmt.Encode(tableParams), &p); err != nil {
 		return nil, err
-	}
-	if !found {
-		return nil, consensus.StateErrorf("registry: parameters missing")
 	}
 	return &p, nil
 }

@@ -58,12 +58,8 @@ func (v stateView) put(key []byte, value any) error { return consensus.PutRecord
 
 func (v stateView) params() (*api.ConsensusParameters, error) {
 	var p api.ConsensusParameters
-	found, err := v.get(singletonKeyFmt.Encode(tableParams), &p)
-	if err != nil {
+	if err := consensus.RequireRecord(v.s, "roothash", "parameters", singletonKeyFmt.Encode(tableParams), &p); err != nil {
 		return nil, err
-	}
-	if !found {
-		return nil, consensus.StateErrorf("roothash: parameters missing")
 	}
 	return &p, nil
 }

@@ -70,12 +70,8 @@ func (a *App) loadParams(s consensus.State) (*api.ConsensusParameters, error) {
 		return p, nil
 	}
 	var p api.ConsensusParameters
-	found, err := stateView{s}.get(singletonKeyFmt.Encode(tableParams), &p)
-	if err != nil {
+	if err := consensus.RequireRecord(s, "scheduler", "parameters", singletonKeyFmt.Encode(tableParams), &p); err != nil {
 		return nil, err
-	}
-	if !found {
-		return nil, consensus.StateErrorf("scheduler: parameters missing")
 	}
 	a.params.Store(&p)
 	return &p, nil

@@ -63,24 +63,16 @@ func (v stateView) put(key []byte, value any) error { return consensus.PutRecord
 
 func (v stateView) params() (*api.ConsensusParameters, error) {
 	var p api.ConsensusParameters
-	found, err := v.get(singletonKeyFmt.Encode(tableParams), &p)
-	if err != nil {
+	if err := consensus.RequireRecord(v.s, "staking", "parameters", singletonKeyFmt.Encode(tableParams), &p); err != nil {
 		return nil, err
-	}
-	if !found {
-		return nil, consensus.StateErrorf("staking: parameters missing")
 	}
 	return &p, nil
 }
 
 func (v stateView) supply() (*supplyRecord, error) {
 	var r supplyRecord
-	found, err := v.get(singletonKeyFmt.Encode(tableSupply), &r)
-	if err != nil {
+	if err := consensus.RequireRecord(v.s, "staking", "supply record", singletonKeyFmt.Encode(tableSupply), &r); err != nil {
 		return nil, err
-	}
-	if !found {
-		return nil, consensus.StateErrorf("staking: supply record missing")
 	}
 	return &r, nil
 }
