@@ -165,6 +165,21 @@ func viewOf(v reflect.Value) any {
 
 var textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
 
+// openTx loads the signing key the flags name and dials the node, for the commands that submit
+// a transaction; the caller resets the signer and closes the client.
+func openTx(nf *nodeFlags, sf *signerFlags) (*signature.MemorySigner, *grpcapi.Client, error) {
+	signer, err := sf.load(nf.dataDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := nf.dial()
+	if err != nil {
+		signer.Reset()
+		return nil, nil, err
+	}
+	return signer, c, nil
+}
+
 // epochAt returns the epoch at height, for the commands that print state with its epoch.
 func epochAt(ctx context.Context, c *grpcapi.Client, height int64) (beacon.EpochTime, error) {
 	e, err := c.Epoch(ctx, height)

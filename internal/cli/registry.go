@@ -206,15 +206,11 @@ func runEntityRegister(ctx context.Context, s Streams, f *entityRegisterFlags) e
 		}
 		given = append(given, pub.Node)
 	}
-	signer, err := f.signer.load(f.node.dataDir)
+	signer, c, err := openTx(&f.node, &f.signer)
 	if err != nil {
 		return err
 	}
 	defer signer.Reset()
-	c, err := f.node.dial()
-	if err != nil {
-		return err
-	}
 	defer c.Close()
 
 	out := entityRegisterOutput{Entity: registry.Entity{ID: signer.Public()}, Added: []signature.PublicKey{}, Kept: []signature.PublicKey{}, Dropped: []signature.PublicKey{}}

@@ -85,15 +85,11 @@ func runNodeRegister(ctx context.Context, s Streams, f *nodeRegisterFlags) error
 		return err
 	}
 	defer id.Reset()
-	signer, err := f.signer.load(f.node.dataDir)
+	signer, c, err := openTx(&f.node, &f.signer)
 	if err != nil {
 		return err
 	}
 	defer signer.Reset()
-	c, err := f.node.dial()
-	if err != nil {
-		return err
-	}
 	defer c.Close()
 
 	st, err := c.Status(ctx)

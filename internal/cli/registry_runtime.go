@@ -73,19 +73,15 @@ func runRuntimeTx(ctx context.Context, s Streams, f *runtimeTxFlags, update bool
 	if err != nil {
 		return err
 	}
-	signer, err := f.signer.load(f.node.dataDir)
+	signer, c, err := openTx(&f.node, &f.signer)
 	if err != nil {
 		return err
 	}
 	defer signer.Reset()
+	defer c.Close()
 	if rt.EntityID == (signature.PublicKey{}) {
 		rt.EntityID = signer.Public()
 	}
-	c, err := f.node.dial()
-	if err != nil {
-		return err
-	}
-	defer c.Close()
 	p, err := registryParams(ctx, c)
 	if err != nil {
 		return err

@@ -130,15 +130,11 @@ func runStakeTx(cmd *cobra.Command, s Streams, k stakeTxKind, f *stakeTxFlags) e
 	if err != nil {
 		return fmt.Errorf("--%s: %w", k.value, err)
 	}
-	signer, err := f.signer.load(f.node.dataDir)
+	signer, c, err := openTx(&f.node, &f.signer)
 	if err != nil {
 		return err
 	}
 	defer signer.Reset()
-	c, err := f.node.dial()
-	if err != nil {
-		return err
-	}
 	defer c.Close()
 	ctx := cmd.Context()
 	fee, err := c.DefaultFee(ctx, k.gasOp)
