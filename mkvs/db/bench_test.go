@@ -200,20 +200,48 @@ type fixtureMeta struct {
 // commitAndPersist commits tree at version, applies and finalizes the batch, and prunes the
 // version that falls out of the retained window.
 func commitAndPersist(ctx context.Context, d *DB, tree *mkvs.Tree, version uint64) (node.Root, error) {
+	return commitAndPersistTimed(ctx, d, tree, version, nil)
+}
+
+// phaseTimes accumulates the wall time of each step of commitAndPersist.
+type phaseTimes struct {
+	commit, apply, finalize, prune time.Duration
+}
+
+// commitAndPersistTimed is commitAndPersist, adding each step's wall time to times when it is
+// not nil.
+func commitAndPersistTimed(ctx context.Context, d *DB, tree *mkvs.Tree, version uint64, times *phaseTimes) (node.Root, error) {
+	var t phaseTimes
+	mark := time.Now()
+	lap := func(into *time.Duration) {
+		now := time.Now()
+		*into += now.Sub(mark)
+		mark = now
+	}
 	_, root, batch, err := tree.Commit(ctx, testNS, version)
 	if err != nil {
 		return node.Root{}, err
 	}
+	lap(&t.commit)
 	if err := d.Apply(ctx, batch); err != nil {
 		return node.Root{}, err
 	}
+	lap(&t.apply)
 	if err := d.Finalize(ctx, version, []node.Root{root}); err != nil {
 		return node.Root{}, err
 	}
+	lap(&t.finalize)
 	if version > benchKeepVersions && os.Getenv("ATOLL_BENCH_PRUNE") != "0" {
 		if err := pruneTo(ctx, d, version-benchKeepVersions+1); err != nil {
 			return node.Root{}, err
 		}
+	}
+	lap(&t.prune)
+	if times != nil {
+		times.commit += t.commit
+		times.apply += t.apply
+		times.finalize += t.finalize
+		times.prune += t.prune
 	}
 	return root, nil
 }
@@ -249,7 +277,8 @@ func (r *countingReader) GetNode(root node.Root, ptr *node.Pointer) (node.Node, 
 // The timed writes follow benchWarmupWrites untimed ones. Besides writes/s it reports writes
 // per CPU second (all of the process's threads: Pebble's flushes and compactions and the
 // garbage collector included), the nodes the tree loaded from the DB per write, and the bytes
-// Pebble flushed and compacted per write.
+// Pebble flushed and compacted per write, and the wall time per write of each step (the
+// inserts, the tree's commit, Apply, Finalize, Prune).
 func BenchmarkPersistedWrites(b *testing.B) {
 	f := fixture(b)
 	ctx := context.Background()
@@ -313,19 +342,32 @@ func BenchmarkPersistedWrites(b *testing.B) {
 	b.ResetTimer()
 	start, cpuStart := time.Now(), cputime.Process()
 	pending := 0
+	var times phaseTimes
+	var inserting time.Duration
+	insertStart := start
 	for i := range b.N {
 		if err := write(i); err != nil {
 			b.Fatal(err)
 		}
 		if pending++; pending == benchCommitEvery || i == b.N-1 {
+			inserting += time.Since(insertStart)
 			f.version++
-			if f.root, err = commitAndPersist(ctx, d, tree, f.version); err != nil {
+			if f.root, err = commitAndPersistTimed(ctx, d, tree, f.version, &times); err != nil {
 				b.Fatal(err)
 			}
 			pending = 0
+			insertStart = time.Now()
 		}
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "writes/s")
+	// Where the wall time goes, per write: the tree's inserts (with the nodes they load), its
+	// commit (hashing), and the DB's Apply, Finalize and Prune.
+	perWrite := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 / float64(b.N) }
+	b.ReportMetric(perWrite(inserting), "insert-µs/write")
+	b.ReportMetric(perWrite(times.commit), "commit-µs/write")
+	b.ReportMetric(perWrite(times.apply), "apply-µs/write")
+	b.ReportMetric(perWrite(times.finalize), "finalize-µs/write")
+	b.ReportMetric(perWrite(times.prune), "prune-µs/write")
 	b.ReportMetric(float64(b.N)/(cputime.Process()-cpuStart).Seconds(), "writes/cpu-s")
 	b.ReportMetric(float64(reader.loads)/float64(b.N), "loads/write")
 	m := d.pdb.Metrics()
