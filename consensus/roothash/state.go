@@ -162,9 +162,13 @@ func (v stateView) setBlock(h *api.Header) error {
 
 // pruneBlocks removes the blocks of rounds below keepFrom, the oldest first.
 func (v stateView) pruneBlocks(id namespace.Namespace, keepFrom uint64) error {
+	return v.removeRange(blockKeyFmt.Prefix(tableBlock, id), blockKeyFmt.Encode(tableBlock, id, keepFrom))
+}
+
+// removeRange removes the keys in [start, end), collected first: the store is not changed
+// while it is iterated.
+func (v stateView) removeRange(start, end []byte) error {
 	var keys [][]byte
-	start := blockKeyFmt.Prefix(tableBlock, id)
-	end := blockKeyFmt.Encode(tableBlock, id, keepFrom)
 	if err := v.s.Iterate(start, end, func(key, _ []byte) (bool, error) {
 		keys = append(keys, key)
 		return true, nil
@@ -224,19 +228,5 @@ func (v stateView) setOffenceSlashed(off *api.Offence) error {
 // pruneOffences forgets the offences of rounds below keepFrom: evidence for them is too old
 // to be accepted anyway.
 func (v stateView) pruneOffences(id namespace.Namespace, keepFrom uint64) error {
-	var keys [][]byte
-	start := offenceKeyFmt.Prefix(tableOffence, id)
-	end := offenceKeyFmt.Prefix(tableOffence, id, keepFrom)
-	if err := v.s.Iterate(start, end, func(key, _ []byte) (bool, error) {
-		keys = append(keys, key)
-		return true, nil
-	}); err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if err := v.s.Remove(k); err != nil {
-			return err
-		}
-	}
-	return nil
+	return v.removeRange(offenceKeyFmt.Prefix(tableOffence, id), offenceKeyFmt.Prefix(tableOffence, id, keepFrom))
 }
