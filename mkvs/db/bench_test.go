@@ -200,7 +200,8 @@ type fixtureMeta struct {
 // commitAndPersist commits tree at version, applies and finalizes the batch, and prunes the
 // version that falls out of the retained window.
 func commitAndPersist(ctx context.Context, d *DB, tree *mkvs.Tree, version uint64) (node.Root, error) {
-	return commitAndPersistTimed(ctx, d, tree, version, nil)
+	var discard phaseTimes
+	return commitAndPersistTimed(ctx, d, tree, version, &discard)
 }
 
 // phaseTimes accumulates the wall time of each step of commitAndPersist.
@@ -208,10 +209,8 @@ type phaseTimes struct {
 	commit, apply, finalize, prune time.Duration
 }
 
-// commitAndPersistTimed is commitAndPersist, adding each step's wall time to times when it is
-// not nil.
+// commitAndPersistTimed is commitAndPersist, adding each step's wall time to times.
 func commitAndPersistTimed(ctx context.Context, d *DB, tree *mkvs.Tree, version uint64, times *phaseTimes) (node.Root, error) {
-	var t phaseTimes
 	mark := time.Now()
 	lap := func(into *time.Duration) {
 		now := time.Now()
@@ -222,27 +221,21 @@ func commitAndPersistTimed(ctx context.Context, d *DB, tree *mkvs.Tree, version 
 	if err != nil {
 		return node.Root{}, err
 	}
-	lap(&t.commit)
+	lap(&times.commit)
 	if err := d.Apply(ctx, batch); err != nil {
 		return node.Root{}, err
 	}
-	lap(&t.apply)
+	lap(&times.apply)
 	if err := d.Finalize(ctx, version, []node.Root{root}); err != nil {
 		return node.Root{}, err
 	}
-	lap(&t.finalize)
+	lap(&times.finalize)
 	if version > benchKeepVersions && os.Getenv("ATOLL_BENCH_PRUNE") != "0" {
 		if err := pruneTo(ctx, d, version-benchKeepVersions+1); err != nil {
 			return node.Root{}, err
 		}
 	}
-	lap(&t.prune)
-	if times != nil {
-		times.commit += t.commit
-		times.apply += t.apply
-		times.finalize += t.finalize
-		times.prune += t.prune
-	}
+	lap(&times.prune)
 	return root, nil
 }
 
